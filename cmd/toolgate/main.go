@@ -1,0 +1,115 @@
+// Command toolgate is the Toolgate MCP server.
+//
+//	toolgate [serve] [--config mcp.toml]   serve MCP (the default command)
+//	toolgate check   [--config mcp.toml]   validate the config, start each plugin, print the tools
+//	toolgate version                       print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/host"
+)
+
+const usage = `usage: toolgate <command> [flags]
+
+commands:
+  serve     serve MCP over Streamable HTTP (the default)
+  check     validate the config, start every plugin, print the tool table
+  version   print the version
+
+flags of serve and check:
+  --config FILE   the configuration file (default mcp.toml)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, stderr)
+	case "check":
+		return check(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "toolgate", host.BuildVersion())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "toolgate: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+// loadConfig parses the flags of serve and check and loads the config.
+func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "mcp.toml", "the configuration `file`")
+	if err := fs.Parse(args); err != nil {
+		return nil, 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "toolgate %s: unexpected argument %q\n", name, fs.Arg(0))
+		return nil, 2
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintf(stderr, "toolgate %s: invalid configuration:\n%v\n", name, err)
+		return nil, 1
+	}
+	return cfg, 0
+}
+
+func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level)) // validated by config.Load
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// drainTimeout bounds how long shutdown waits for running requests.
+const drainTimeout = 30 * time.Second
+
+func serve(args []string, stderr io.Writer) int {
+	cfg, code := loadConfig("serve", args, stderr)
+	if cfg == nil {
+		return code
+	}
+	log := newLogger(cfg.Log, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	h, err := host.Start(ctx, cfg, log)
+	if err != nil {
+		log.Error("cannot start", "error", err)
+		return 1
+	}
+	if err := h.Serve(ctx, drainTimeout); err != nil {
+		log.Error("stopped with an error", "error", err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return 3 // the drain did not complete
+		}
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}

@@ -1,0 +1,559 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain clears the overrides of whoever runs the tests, which would
+// otherwise change what every file loads to.
+func TestMain(m *testing.M) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, envPrefix) {
+			os.Unsetenv(name)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// TestTestdata loads every file in testdata: each *.good.toml must load,
+// and each *.bad.toml must fail with exactly the error in its *.bad.err,
+// one problem a line, and return no Config.
+func TestTestdata(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.toml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			c, err := Load(file)
+			switch {
+			case strings.HasSuffix(file, ".good.toml"):
+				if err != nil {
+					t.Fatalf("got error %v, want none", err)
+				}
+				if c == nil {
+					t.Fatal("got nil Config, want one")
+				}
+			case strings.HasSuffix(file, ".bad.toml"):
+				want, rerr := os.ReadFile(strings.TrimSuffix(file, ".toml") + ".err")
+				if rerr != nil {
+					t.Fatalf("no expected error: %v", rerr)
+				}
+				if c != nil {
+					t.Errorf("got Config %+v, want nil", c)
+				}
+				if err == nil {
+					t.Fatal("got no error, want one")
+				}
+				if got, want := err.Error(), strings.TrimSpace(string(want)); got != want {
+					t.Errorf("got error\n%s\nwant\n%s", got, want)
+				}
+				var e *Error
+				if strings.Contains(string(want), "invalid TOML") {
+					return
+				}
+				if !errors.As(err, &e) {
+					t.Fatalf("got error of type %T, want *Error", err)
+				}
+				if got, want := len(e.Problems), strings.Count(strings.TrimSpace(string(want)), "\n")+1; got != want {
+					t.Errorf("got %d problems, want %d", got, want)
+				}
+			default:
+				t.Fatalf("name ends in neither .good.toml nor .bad.toml")
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load("testdata/minimal.good.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		Server: Server{
+			Listen:             "127.0.0.1:9000",
+			Path:               "/mcp",
+			MaxBodyBytes:       4 << 20,
+			ReadHeaderTimeout:  5 * time.Second,
+			ReadTimeout:        30 * time.Second,
+			WriteTimeout:       0,
+			IdleTimeout:        120 * time.Second,
+			CallTimeout:        60 * time.Second,
+			SessionIdleTimeout: 30 * time.Minute,
+			MaxSessions:        10000,
+			PageSize:           100,
+		},
+		Log:  Log{Level: "info", Format: "text"},
+		Dir:  dir,
+		File: "testdata/minimal.good.toml",
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", c, want)
+	}
+	if got, want := c.CanonicalURL(), "http://127.0.0.1:9000/mcp"; got != want {
+		t.Errorf("got canonical URL %q, want %q", got, want)
+	}
+}
+
+// TestFull checks that every key is read, and that values that can be
+// spelled several ways come out normalised.
+func TestFull(t *testing.T) {
+	c, err := Load("testdata/full.good.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantServer := Server{
+		Listen:             "[::1]:9100",
+		Path:               "/api/mcp/",
+		PublicURL:          "https://mcp.example.com/Api/MCP/",
+		AllowedOrigins:     []string{"https://app.example.com", "http://localhost:3000", "http://b.example"},
+		AllowedHosts:       []string{"mcp.example.com", "mcp.example.com:8443"},
+		MaxBodyBytes:       64 << 20,
+		ReadHeaderTimeout:  time.Second,
+		ReadTimeout:        0,
+		WriteTimeout:       2 * time.Minute,
+		IdleTimeout:        0,
+		CallTimeout:        90 * time.Second,
+		SessionIdleTimeout: time.Hour,
+		MaxSessions:        5,
+		PageSize:           1000,
+		Instructions:       "Use echo to test.",
+	}
+	if !reflect.DeepEqual(c.Server, wantServer) {
+		t.Errorf("got server\n%+v\nwant\n%+v", c.Server, wantServer)
+	}
+	if want := (Log{Level: "debug", Format: "json"}); c.Log != want {
+		t.Errorf("got log %+v, want %+v", c.Log, want)
+	}
+	wantPlugins := []Plugin{{
+		Name:         "echo-2_b",
+		Path:         "/opt/toolgate/echo",
+		Args:         []string{"-v", "--mode=fast"},
+		SHA256:       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		Env:          map[string]string{"HOME": "/var/empty", "_LOG": "1"},
+		StartTimeout: time.Minute,
+		CallTimeout:  5 * time.Second,
+		Config:       map[string]any{"greeting": "hi"},
+	}}
+	if !reflect.DeepEqual(c.Plugins, wantPlugins) {
+		t.Errorf("got plugins\n%+v\nwant\n%+v", c.Plugins, wantPlugins)
+	}
+	wantTools := map[string]Tool{
+		"echo":                   {Scopes: []string{"tools:echo", "https://example.com/scopes/echo"}, CallTimeout: 2 * time.Second},
+		"Read.File-2":            {},
+		strings.Repeat("m", 128): {},
+	}
+	if !reflect.DeepEqual(c.Tools, wantTools) {
+		t.Errorf("got tools\n%+v\nwant\n%+v", c.Tools, wantTools)
+	}
+	if got, want := c.CanonicalURL(), "https://mcp.example.com/Api/MCP/"; got != want {
+		t.Errorf("got canonical URL %q, want %q", got, want)
+	}
+}
+
+// TestScopes checks that decoding keeps an absent scopes key (nil: the
+// plugin's suggestion applies) apart from scopes = [] (no scope needed).
+func TestScopes(t *testing.T) {
+	c, err := Load("testdata/scopes.good.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		tool    string
+		wantNil bool
+		want    []string
+	}{
+		{tool: "unset", wantNil: true},
+		{tool: "none", want: []string{}},
+		{tool: "some", want: []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tool, func(t *testing.T) {
+			got := c.Tools[tt.tool].Scopes
+			if (got == nil) != tt.wantNil {
+				t.Errorf("got nil %t, want nil %t", got == nil, tt.wantNil)
+			}
+			if len(got) != len(tt.want) || len(got) > 0 && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got scopes %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInline(t *testing.T) {
+	c, err := Load("testdata/inline.good.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Server.Listen, "127.0.0.1:9001"; got != want {
+		t.Errorf("got listen %q, want %q", got, want)
+	}
+	if got, want := c.Server.Path, "/mcp"; got != want {
+		t.Errorf("got path %q, want default %q", got, want)
+	}
+	if got, want := len(c.Plugins), 2; got != want {
+		t.Fatalf("got %d plugins, want %d", got, want)
+	}
+	for _, p := range c.Plugins {
+		if got, want := p.StartTimeout, 10*time.Second; got != want {
+			t.Errorf("plugin %s: got start timeout %v, want default %v", p.Name, got, want)
+		}
+	}
+	if s := c.Tools["a"].Scopes; s == nil || len(s) != 0 {
+		t.Errorf("got scopes %#v for tool a, want empty", s)
+	}
+}
+
+func TestConfigJSON(t *testing.T) {
+	c, err := Load("testdata/plugin_config.good.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		plugin int
+		want   string
+	}{
+		{0, `{"anything_goes":"unknown keys are the plugin's business","bool":true,` +
+			`"empty_list":[],"entries":[{"id":1},{"id":2}],"float":1.5,"int":-7,` +
+			`"list":[1,"two",[3]],"local_date":"2024-01-02","local_datetime":"2024-01-02T03:04:05",` +
+			`"local_time":"03:04:05","nested":{"deep":{"deeper":1}},` +
+			`"offset_datetime":"2024-01-02T03:04:05.5+01:00","string":"s"}`},
+		{1, `{}`},
+	}
+	for _, tt := range tests {
+		p := c.Plugins[tt.plugin]
+		t.Run(p.Name, func(t *testing.T) {
+			got, err := p.ConfigJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnv(t *testing.T) {
+	tests := []struct {
+		name  string
+		file  string // testdata/env.good.toml if empty
+		env   map[string]string
+		check func(*Config) error
+		err   string // the whole error, with file names left out
+	}{
+		{
+			name: "listen",
+			env:  map[string]string{"TOOLGATE_SERVER__LISTEN": "127.0.0.1:9100"},
+			check: func(c *Config) error {
+				return want(c.Server.Listen, "127.0.0.1:9100")
+			},
+		},
+		{
+			name: "log level",
+			env:  map[string]string{"TOOLGATE_LOG__LEVEL": "debug"},
+			check: func(c *Config) error {
+				return want(c.Log.Level, "debug")
+			},
+		},
+		{
+			name: "list replaces the file's",
+			env:  map[string]string{"TOOLGATE_SERVER__ALLOWED_ORIGINS": "https://a.example, https://B.example:443\thttp://c.example:8080"},
+			check: func(c *Config) error {
+				return want(c.Server.AllowedOrigins, []string{"https://a.example", "https://b.example", "http://c.example:8080"})
+			},
+		},
+		{
+			name: "integer",
+			env:  map[string]string{"TOOLGATE_SERVER__MAX_BODY_BYTES": "1024"},
+			check: func(c *Config) error {
+				return want(c.Server.MaxBodyBytes, int64(1024))
+			},
+		},
+		{
+			name: "duration",
+			env:  map[string]string{"TOOLGATE_SERVER__CALL_TIMEOUT": "5s", "TOOLGATE_SERVER__READ_TIMEOUT": "0"},
+			check: func(c *Config) error {
+				if err := want(c.Server.CallTimeout, 5*time.Second); err != nil {
+					return err
+				}
+				return want(c.Server.ReadTimeout, time.Duration(0))
+			},
+		},
+		{
+			name: "empty value sets an empty list",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__SCOPES": ""},
+			check: func(c *Config) error {
+				if s := c.Tools["echo"].Scopes; s == nil {
+					return errors.New("got nil scopes, want empty")
+				}
+				return want(c.Tools["echo"].Scopes, []string{})
+			},
+		},
+		{
+			name: "new tool table",
+			env:  map[string]string{"TOOLGATE_TOOLS__READ_FILE__CALL_TIMEOUT": "1s"},
+			check: func(c *Config) error {
+				return want(c.Tools["read_file"], Tool{CallTimeout: time.Second})
+			},
+		},
+		{
+			name: "variables without a double underscore are left alone",
+			env:  map[string]string{"TOOLGATE_PLUGIN": "cookie", "TOOLGATE_CONFIG": "/etc/mcp.toml"},
+			check: func(c *Config) error {
+				return want(c.Server.Listen, "127.0.0.1:9000")
+			},
+		},
+		{
+			name: "unknown key",
+			env:  map[string]string{"TOOLGATE_SERVER__LISSTEN": "127.0.0.1:9100"},
+			err:  `unknown key "server.lissten" (from TOOLGATE_SERVER__LISSTEN)`,
+		},
+		{
+			name: "key below a value",
+			env:  map[string]string{"TOOLGATE_SERVER__LISTEN__PORT": "9100"},
+			err:  `unknown key "server.listen.port" (from TOOLGATE_SERVER__LISTEN__PORT)`,
+		},
+		{
+			name: "table",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO": "x"},
+			err:  `"tools.echo" is a table, not a value (from TOOLGATE_TOOLS__ECHO)`,
+		},
+		{
+			name: "plugins",
+			env:  map[string]string{"TOOLGATE_PLUGINS__0__PATH": "bin/other"},
+			err:  `plugins cannot be set from the environment (from TOOLGATE_PLUGINS__0__PATH)`,
+		},
+		{
+			name: "not an integer",
+			env:  map[string]string{"TOOLGATE_SERVER__MAX_BODY_BYTES": "4MiB"},
+			err:  `server.max_body_bytes: must be an integer, got "4MiB" (from TOOLGATE_SERVER__MAX_BODY_BYTES)`,
+		},
+		{
+			name: "not a duration",
+			env:  map[string]string{"TOOLGATE_SERVER__READ_TIMEOUT": "30"},
+			err:  `server.read_timeout: "30" is not a duration such as "30s" (from TOOLGATE_SERVER__READ_TIMEOUT)`,
+		},
+		{
+			name: "invalid value",
+			env:  map[string]string{"TOOLGATE_SERVER__LISTEN": "localhost"},
+			err:  `server.listen: "localhost" is not host:port (from TOOLGATE_SERVER__LISTEN)`,
+		},
+		{
+			name: "invalid list entry",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__SCOPES": "a,,b a"},
+			err:  `tools.echo.scopes[2]: "a" is already scopes[0] (from TOOLGATE_TOOLS__ECHO__SCOPES)`,
+		},
+		{
+			name: "every problem is reported",
+			env:  map[string]string{"TOOLGATE_LOG__FORMAT": "xml", "TOOLGATE_SERVER__PATH": "mcp"},
+			err: `server.path: must start with "/", got "mcp" (from TOOLGATE_SERVER__PATH)` + "\n" +
+				`log.format: must be text or json, got "xml" (from TOOLGATE_LOG__FORMAT)`,
+		},
+		{
+			name: "a variable does not hide the mistake it overrides",
+			file: "testdata/plugins_type.bad.toml",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__SCOPES": "tools:echo"},
+			err: "plugins: must be an array of tables, got a table\n" +
+				"tools: must be a table, got a string",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			file := tt.file
+			if file == "" {
+				file = "testdata/env.good.toml"
+			}
+			c, err := Load(file)
+			if tt.err != "" {
+				if c != nil {
+					t.Errorf("got Config %+v, want nil", c)
+				}
+				if err == nil {
+					t.Fatalf("got no error, want %q", tt.err)
+				}
+				if got := strings.ReplaceAll(err.Error(), file+": ", ""); got != tt.err {
+					t.Errorf("got error\n%s\nwant\n%s", got, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if err := tt.check(c); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func want(got, want any) error {
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Errorf("got %#v, want %#v", got, want)
+	}
+	return nil
+}
+
+// TestEnvTwice checks that two variables naming one key once lowercased
+// are refused rather than one silently winning.
+func TestEnvTwice(t *testing.T) {
+	t.Setenv("TOOLGATE_LOG__LEVEL", "debug")
+	t.Setenv("TOOLGATE_log__level", "warn")
+	c, err := Load("testdata/env.good.toml")
+	if c != nil {
+		t.Errorf("got Config %+v, want nil", c)
+	}
+	if err == nil || !strings.Contains(err.Error(), ": log.level: also set by TOOLGATE_") {
+		t.Errorf("got error %v, want log.level set twice", err)
+	}
+}
+
+// TestRepoConfig loads the configuration shipped at the top of the
+// repository, which must run as it is on a fresh clone and write out the
+// defaults it documents.
+func TestRepoConfig(t *testing.T) {
+	c, err := Load("../mcp.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults, err := Load("testdata/minimal.good.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := c.Server
+	server.AllowedOrigins, server.AllowedHosts = nil, nil
+	if !reflect.DeepEqual(server, defaults.Server) {
+		t.Errorf("got [server]\n%+v\nwant the defaults\n%+v", server, defaults.Server)
+	}
+	if c.Log != defaults.Log {
+		t.Errorf("got [log] %+v, want the defaults %+v", c.Log, defaults.Log)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Dir != root {
+		t.Errorf("got dir %q, want %q", c.Dir, root)
+	}
+	var names []string
+	for _, p := range c.Plugins {
+		names = append(names, p.Name)
+	}
+	if err := want(names, []string{"echo", "files"}); err != nil {
+		t.Fatalf("plugins: %v", err)
+	}
+	if got, want := c.PluginPath(c.Plugins[0]), filepath.Join(root, "bin", "echo"); got != want {
+		t.Errorf("got echo at %q, want %q", got, want)
+	}
+	if err := want(c.Plugins[1].Config, map[string]any{"root": ".", "max_file_bytes": int64(1048576)}); err != nil {
+		t.Errorf("files config: %v", err)
+	}
+	wantTools := map[string]Tool{
+		"echo":           {Scopes: []string{"tools:echo"}},
+		"read_file":      {Scopes: []string{"files:read"}},
+		"list_directory": {Scopes: []string{"files:read"}},
+		"search_files":   {Scopes: []string{"files:read"}},
+	}
+	if err := want(c.Tools, wantTools); err != nil {
+		t.Errorf("tools: %v", err)
+	}
+}
+
+func TestLoadMissing(t *testing.T) {
+	c, err := Load("testdata/missing.toml")
+	if c != nil {
+		t.Errorf("got Config %+v, want nil", c)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("got error %v, want one that is fs.ErrNotExist", err)
+	}
+}
+
+// TestProblems checks what an *Error holds besides its text.
+func TestProblems(t *testing.T) {
+	t.Setenv("TOOLGATE_LOG__LEVEL", "loud")
+	_, err := Load("testdata/unknown_keys.bad.toml")
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("got error of type %T, want *Error", err)
+	}
+	if got, want := e.File, "testdata/unknown_keys.bad.toml"; got != want {
+		t.Errorf("got file %q, want %q", got, want)
+	}
+	wantFirst := []Problem{
+		{Key: "log.level", Env: "TOOLGATE_LOG__LEVEL", Reason: `must be debug, info, warn or error, got "loud"`},
+		{Line: 3, Reason: `unknown key "lgo"`},
+	}
+	if len(e.Problems) < len(wantFirst) {
+		t.Fatalf("got %d problems, want at least %d", len(e.Problems), len(wantFirst))
+	}
+	if err := want(e.Problems[:len(wantFirst)], wantFirst); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestPluginPath(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := filepath.Join(t.TempDir(), "echo")
+	c := &Config{Dir: dir}
+	tests := []struct {
+		path string
+		want string
+	}{
+		{"bin/echo", filepath.Join(dir, "bin", "echo")},
+		{"./bin/../plugins/echo", filepath.Join(dir, "plugins", "echo")},
+		{elsewhere, elsewhere},
+		{elsewhere + string(filepath.Separator), elsewhere},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p := Plugin{Path: tt.path}
+			if got := c.PluginPath(p); got != tt.want {
+				t.Errorf("got PluginPath %q, want %q", got, tt.want)
+			}
+			if got := p.BinaryPath(dir); got != tt.want {
+				t.Errorf("got BinaryPath %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCanonicalURL(t *testing.T) {
+	tests := []struct {
+		name   string
+		server Server
+		want   string
+	}{
+		{"public url", Server{Listen: "127.0.0.1:9000", Path: "/mcp", PublicURL: "https://mcp.example.com/x"}, "https://mcp.example.com/x"},
+		{"listen", Server{Listen: "127.0.0.1:9000", Path: "/mcp"}, "http://127.0.0.1:9000/mcp"},
+		{"host lowercased", Server{Listen: "MCP.Local:80", Path: "/"}, "http://mcp.local:80/"},
+		{"ipv6", Server{Listen: "[::1]:9000", Path: "/mcp"}, "http://[::1]:9000/mcp"},
+		{"all interfaces", Server{Listen: ":9000", Path: "/mcp"}, "http://localhost:9000/mcp"},
+		{"unspecified ipv4", Server{Listen: "0.0.0.0:9000", Path: "/mcp"}, "http://localhost:9000/mcp"},
+		{"unspecified ipv6", Server{Listen: "[::]:9000", Path: "/mcp"}, "http://localhost:9000/mcp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{Server: tt.server}
+			if got := c.CanonicalURL(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,224 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+const maxBodyLimit = 64 << 20
+
+var (
+	// urlPath holds the characters a path may have unencoded (RFC 3986
+	// pchar and "/"). Braces are not among them, so the path cannot turn
+	// into an http.ServeMux wildcard.
+	urlPath    = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$`)
+	pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// toolName is an MCP tool name.
+	toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+	// scopeToken is an OAuth scope token (RFC 6749 §3.3).
+	scopeToken = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
+)
+
+// validate reports every value that cannot work, and normalises those
+// that can be spelled more than one way: URLs get a lowercase scheme and
+// host, digests lowercase hex.
+func (c *Config) validate() []Problem {
+	var v validator
+	v.server(&c.Server)
+	v.log(c.Log)
+	v.plugins(c.Plugins)
+	v.tools(c.Tools)
+	return v.problems
+}
+
+type validator struct {
+	problems []Problem
+}
+
+func (v *validator) add(key, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Key: key, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) positive(key string, d time.Duration) {
+	if d <= 0 {
+		v.add(key, "must be positive, got %s", d)
+	}
+}
+
+func (v *validator) notNegative(key string, d time.Duration) {
+	if d < 0 {
+		v.add(key, "must not be negative, got %s", d)
+	}
+}
+
+func (v *validator) noNUL(key, s string) {
+	if strings.ContainsRune(s, 0) {
+		v.add(key, "must not hold a NUL character")
+	}
+}
+
+func (v *validator) server(s *Server) {
+	if err := checkListen(s.Listen); err != nil {
+		v.add("server.listen", "%v", err)
+	}
+	switch {
+	case !strings.HasPrefix(s.Path, "/"):
+		v.add("server.path", `must start with "/", got %q`, s.Path)
+	case !urlPath.MatchString(s.Path):
+		v.add("server.path", "%q holds characters a URL path cannot have unencoded", s.Path)
+	case cleanPath(s.Path) != s.Path:
+		// http.ServeMux redirects such a path to its clean form, so a
+		// request could never reach it.
+		v.add("server.path", "%q is not a clean path; write %q", s.Path, cleanPath(s.Path))
+	}
+	if s.PublicURL != "" {
+		u, err := publicURL(s.PublicURL)
+		if err != nil {
+			v.add("server.public_url", "%v", err)
+		} else {
+			s.PublicURL = u
+		}
+	}
+	for i, o := range s.AllowedOrigins {
+		n, err := origin(o)
+		if err != nil {
+			v.add(entry("server.allowed_origins", i), "%v", err)
+		} else {
+			s.AllowedOrigins[i] = n
+		}
+	}
+	for i, h := range s.AllowedHosts {
+		n, err := hostHeader(h)
+		if err != nil {
+			v.add(entry("server.allowed_hosts", i), "%v", err)
+		} else {
+			s.AllowedHosts[i] = n
+		}
+	}
+	if s.MaxBodyBytes < 1 || s.MaxBodyBytes > maxBodyLimit {
+		v.add("server.max_body_bytes", "must be from 1 to %d (64 MiB), got %d", maxBodyLimit, s.MaxBodyBytes)
+	}
+	v.positive("server.read_header_timeout", s.ReadHeaderTimeout)
+	v.notNegative("server.read_timeout", s.ReadTimeout)
+	v.notNegative("server.write_timeout", s.WriteTimeout)
+	v.notNegative("server.idle_timeout", s.IdleTimeout)
+	v.positive("server.call_timeout", s.CallTimeout)
+	// A session that never expires would hold its place under
+	// max_sessions for good.
+	v.positive("server.session_idle_timeout", s.SessionIdleTimeout)
+	if s.MaxSessions < 1 {
+		v.add("server.max_sessions", "must be positive, got %d", s.MaxSessions)
+	}
+	if s.PageSize < 1 || s.PageSize > 1000 {
+		v.add("server.page_size", "must be from 1 to 1000, got %d", s.PageSize)
+	}
+}
+
+func (v *validator) log(l Log) {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.add("log.level", "must be debug, info, warn or error, got %q", l.Level)
+	}
+	switch l.Format {
+	case "text", "json":
+	default:
+		v.add("log.format", "must be text or json, got %q", l.Format)
+	}
+}
+
+func (v *validator) plugins(ps []Plugin) {
+	named := map[string]int{}
+	for i := range ps {
+		p := &ps[i]
+		key := entry("plugins", i)
+		switch j, dup := named[p.Name]; {
+		case p.Name == "":
+			v.add(child(key, "name"), "must be set")
+		case !pluginName.MatchString(p.Name):
+			v.add(child(key, "name"), "%q is not a plugin name: 1 to 63 of a-z 0-9 _ -, starting with a letter or digit", p.Name)
+		case dup:
+			v.add(child(key, "name"), "%q is already the name of plugins[%d]", p.Name, j)
+		default:
+			named[p.Name] = i
+		}
+		if p.Path == "" {
+			v.add(child(key, "path"), "must be set")
+		}
+		v.noNUL(child(key, "path"), p.Path)
+		for j, a := range p.Args {
+			v.noNUL(entry(child(key, "args"), j), a)
+		}
+		p.SHA256 = strings.ToLower(p.SHA256)
+		if p.SHA256 != "" && !isHex64(p.SHA256) {
+			v.add(child(key, "sha256"), "must be 64 hex digits, got %q", p.SHA256)
+		}
+		for _, name := range slices.Sorted(maps.Keys(p.Env)) {
+			k := child(child(key, "env"), name)
+			if !envName.MatchString(name) {
+				v.add(k, "%q is not an environment variable name", name)
+			}
+			v.noNUL(k, p.Env[name])
+		}
+		// The start is bounded by a context: with no time, no plugin
+		// would ever start.
+		v.positive(child(key, "start_timeout"), p.StartTimeout)
+		v.notNegative(child(key, "call_timeout"), p.CallTimeout)
+		if _, err := p.ConfigJSON(); err != nil {
+			v.add(child(key, "config"), "cannot be handed to the plugin as JSON: %v", err)
+		}
+	}
+}
+
+// cleanPath is path.Clean keeping a trailing slash.
+func cleanPath(p string) string {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) tools(ts map[string]Tool) {
+	for _, name := range slices.Sorted(maps.Keys(ts)) {
+		t := ts[name]
+		key := child("tools", name)
+		if !toolName.MatchString(name) {
+			v.add(key, "%q is not a tool name: 1 to 128 of A-Z a-z 0-9 _ . -", name)
+		}
+		listed := map[string]int{}
+		for i, s := range t.Scopes {
+			k := entry(child(key, "scopes"), i)
+			j, dup := listed[s]
+			switch {
+			case s == "":
+				v.add(k, "must not be empty")
+			case !scopeToken.MatchString(s):
+				v.add(k, "%q is not an OAuth scope token (RFC 6749 §3.3)", s)
+			case dup:
+				v.add(k, "%q is already scopes[%d]", s, j)
+			default:
+				listed[s] = i
+			}
+		}
+		v.notNegative(child(key, "call_timeout"), t.CallTimeout)
+	}
+}

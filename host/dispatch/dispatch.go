@@ -1,0 +1,91 @@
+// Package dispatch is the MCP method table: it answers initialize,
+// server/discover, ping, tools/list and tools/call for both protocol eras,
+// routing tool calls to the plugin that serves them.
+//
+// The transport decodes a message into a Request (DecodeParams), checks the
+// era's headers and session, then calls Server.Handle. Handle returns either
+// a result to encode or a *jsonrpc.Error; it never writes HTTP itself.
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/toolgate/toolgate/host/jsonrpc"
+	"github.com/toolgate/toolgate/host/registry"
+)
+
+// Implementation names this server in initialize and server/discover.
+type Implementation struct {
+	Name    string `json:"name"`
+	Title   string `json:"title,omitempty"`
+	Version string `json:"version"`
+}
+
+// Options configure a Server.
+type Options struct {
+	Info         Implementation
+	Instructions string
+	PageSize     int
+	Logger       *slog.Logger
+}
+
+// Server answers MCP requests. It is safe for concurrent use; the tool
+// catalog is swapped atomically, so a call sees one catalog throughout.
+type Server struct {
+	opts     Options
+	registry atomic.Pointer[registry.Registry]
+	// serverInfoMeta is the modern era's result _meta, encoded once.
+	serverInfoMeta json.RawMessage
+}
+
+// New returns a Server over the given catalog.
+func New(reg *registry.Registry, opts Options) *Server {
+	s := &Server{opts: opts}
+	s.registry.Store(reg)
+	s.serverInfoMeta, _ = json.Marshal(map[string]Implementation{metaServerInfo: opts.Info})
+	return s
+}
+
+// SetRegistry replaces the tool catalog for every later request.
+func (s *Server) SetRegistry(r *registry.Registry) { s.registry.Store(r) }
+
+// Registry returns the current tool catalog.
+func (s *Server) Registry() *registry.Registry { return s.registry.Load() }
+
+// Handle answers one request. The result is ready to be encoded as the
+// JSON-RPC result; a *jsonrpc.Error is the JSON-RPC error to send instead.
+func (s *Server) Handle(ctx context.Context, r *Request) (any, *jsonrpc.Error) {
+	h, ok := s.handler(r)
+	if !ok {
+		return nil, jsonrpc.NewError(jsonrpc.CodeMethodNotFound, "method not found: "+r.Method)
+	}
+	return h(ctx, r)
+}
+
+type handlerFunc func(context.Context, *Request) (any, *jsonrpc.Error)
+
+// handler picks the method table of the request's era. initialize is not
+// here: the transport calls Initialize itself, since it opens a session.
+func (s *Server) handler(r *Request) (handlerFunc, bool) {
+	switch r.Method {
+	case "tools/list":
+		return s.listTools, true
+	case "tools/call":
+		return s.callTool, true
+	}
+	if r.Modern {
+		if r.Method == "server/discover" {
+			return s.discover, true
+		}
+		return nil, false
+	}
+	if r.Method == "ping" {
+		return ping, true
+	}
+	return nil, false
+}
+
+func ping(context.Context, *Request) (any, *jsonrpc.Error) { return struct{}{}, nil }

@@ -1,0 +1,194 @@
+// Package pluginhost starts tool plugins as subprocesses over go-plugin's
+// gRPC protocol and carries calls to them.
+//
+// Start verifies the binary's optional sha256 pin, starts it with only the
+// environment mcp.toml lists, completes the handshake (AutoMTLS), hands the
+// plugin its configuration and learns its tools. Everything the plugin writes
+// to stderr reaches the host log tagged with the plugin's name.
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/exec"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/sdk"
+	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
+)
+
+// Plugin is one running plugin process.
+type Plugin struct {
+	Name string
+	// Path is the binary's absolute path and Digest its sha256, hex.
+	Path   string
+	Digest string
+	// Tools are the tools the plugin offered at Init, in its order.
+	Tools []*toolgatev1.Tool
+
+	client *plugin.Client
+	rpc    toolgatev1.PluginClient
+}
+
+// Options are what Start needs besides the plugin's own entry.
+type Options struct {
+	// Dir is the directory relative paths resolve against and the plugin's
+	// working directory: the config file's directory.
+	Dir         string
+	HostVersion string
+	Logger      *slog.Logger
+}
+
+// Start starts one plugin and returns it ready for calls.
+func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, error) {
+	path := spec.BinaryPath(opts.Dir)
+	digest, err := fileDigest(path)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", spec.Name, err)
+	}
+	if spec.SHA256 != "" && spec.SHA256 != digest {
+		return nil, fmt.Errorf("plugin %s: binary %s has sha256 %s but mcp.toml pins %s: refusing to start it (rebuild the plugin or update plugins.sha256)",
+			spec.Name, path, digest, spec.SHA256)
+	}
+	cfgJSON, err := spec.ConfigJSON()
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: encoding [plugins.config]: %w", spec.Name, err)
+	}
+
+	log := opts.Logger.With("plugin", spec.Name)
+	cmd := exec.Command(path, spec.Args...)
+	cmd.Dir = opts.Dir
+	cmd.Env = envList(spec.Env)
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		Plugins:          sdk.PluginSet(nil),
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     spec.StartTimeout,
+		// go-plugin's own chatter is left out: the host logs what matters
+		// (start, failure, exit) itself.
+		Logger:     hclog.NewNullLogger(),
+		Stderr:     newLogWriter(log, "stderr"),
+		SyncStdout: newLogWriter(log, "stdout"),
+		SyncStderr: newLogWriter(log, "stderr"),
+	})
+	p := &Plugin{Name: spec.Name, Path: path, Digest: digest, client: client}
+	if err := p.handshake(ctx, spec, cfgJSON, opts.HostVersion); err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s (%s): %w", spec.Name, path, err)
+	}
+	log.Info("plugin started", "pid", client.ReattachConfig().Pid, "tools", len(p.Tools), "sha256", digest)
+	return p, nil
+}
+
+func (p *Plugin) handshake(ctx context.Context, spec config.Plugin, cfgJSON []byte, hostVersion string) error {
+	proto, err := p.client.Client()
+	if err != nil {
+		return fmt.Errorf("starting: %w", err)
+	}
+	raw, err := proto.Dispense(sdk.PluginName)
+	if err != nil {
+		return fmt.Errorf("connecting: %w", err)
+	}
+	rpc, ok := raw.(toolgatev1.PluginClient)
+	if !ok {
+		return fmt.Errorf("connecting: plugin served %T, not the toolgate contract", raw)
+	}
+	ctx, cancel := context.WithTimeout(ctx, spec.StartTimeout)
+	defer cancel()
+	resp, err := rpc.Init(ctx, &toolgatev1.InitRequest{Config: cfgJSON, HostVersion: hostVersion})
+	if err != nil {
+		return fmt.Errorf("init: %w", grpcError(err))
+	}
+	p.rpc = rpc
+	p.Tools = resp.GetTools()
+	return nil
+}
+
+// ErrNoResult means the plugin ended a call without sending its result.
+var ErrNoResult = errors.New("plugin ended the call without a result")
+
+// CallTool runs one call. Progress and log events are handed to onEvent (nil
+// drops them) as they arrive; the final result is returned. ctx bounds the
+// call: when it is done, the plugin's context is cancelled too.
+func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // releases the stream if we stop reading before its end
+	stream, err := p.rpc.CallTool(ctx, req)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF {
+			return nil, ErrNoResult
+		}
+		if err != nil {
+			return nil, grpcError(err)
+		}
+		if r := ev.GetResult(); r != nil {
+			return r, nil
+		}
+		if onEvent != nil {
+			onEvent(ev)
+		}
+	}
+}
+
+// Stop ends the plugin process: go-plugin asks it to exit and kills it after
+// a grace period.
+func (p *Plugin) Stop() { p.client.Kill() }
+
+// Exited reports whether the plugin process has ended.
+func (p *Plugin) Exited() bool { return p.client.Exited() }
+
+// envList turns the configured environment into exec's form, sorted so the
+// child's environment is the same on every start.
+func envList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// StartAll starts every configured plugin. On any failure it stops those
+// already started and returns the error: the host runs all of its plugins or
+// none.
+func StartAll(ctx context.Context, specs []config.Plugin, opts Options) ([]*Plugin, error) {
+	started := make([]*Plugin, 0, len(specs))
+	for i, spec := range specs {
+		opts.Logger.Info("starting plugin", "plugin", spec.Name, "n", i+1, "of", len(specs))
+		t0 := time.Now()
+		p, err := Start(ctx, spec, opts)
+		if err != nil {
+			StopAll(started)
+			return nil, err
+		}
+		opts.Logger.Debug("plugin ready", "plugin", spec.Name, "took", time.Since(t0))
+		started = append(started, p)
+	}
+	return started, nil
+}
+
+// StopAll stops plugins concurrently, since each may wait out a grace period.
+func StopAll(ps []*Plugin) {
+	done := make(chan struct{}, len(ps))
+	for _, p := range ps {
+		go func() { p.Stop(); done <- struct{}{} }()
+	}
+	for range ps {
+		<-done
+	}
+}

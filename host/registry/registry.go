@@ -1,0 +1,184 @@
+// Package registry is the host's catalog of tools: for each tool name, the
+// plugin that serves it, the scopes a caller needs, its call timeout, its
+// compiled schemas and its pre-encoded definition for tools/list.
+//
+// A Registry is built once from the running plugins and the config and never
+// changed afterwards; a new config or plugin set builds a new one.
+package registry
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/toolgate/toolgate/config"
+	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
+)
+
+// Backend runs calls for the tools of one plugin.
+type Backend interface {
+	CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error)
+}
+
+// Source is one plugin's contribution to the catalog.
+type Source struct {
+	Plugin  string
+	Tools   []*toolgatev1.Tool
+	Timeout time.Duration // the plugin's call timeout; 0 means the server's
+	Backend Backend
+}
+
+// Tool is one entry of the catalog.
+type Tool struct {
+	Name    string
+	Plugin  string
+	Scopes  []string
+	Timeout time.Duration
+	// Definition is the MCP Tool object, encoded once for every tools/list.
+	Definition json.RawMessage
+	Backend    Backend
+
+	input  *schema
+	output *schema
+}
+
+// Registry maps tool names to tools; it is safe for concurrent use because
+// it never changes.
+type Registry struct {
+	byName map[string]*Tool
+	sorted []*Tool
+}
+
+var toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+
+// New builds the catalog. Tool names must be valid and unique across
+// plugins; every schema must compile. cfg supplies the operator's scopes and
+// timeouts ([tools.NAME]) and the server's default timeout.
+func New(cfg *config.Config, sources []Source) (*Registry, error) {
+	r := &Registry{byName: map[string]*Tool{}}
+	for _, src := range sources {
+		for _, def := range src.Tools {
+			t, err := newTool(cfg, src, def)
+			if err != nil {
+				return nil, fmt.Errorf("plugin %s: tool %q: %w", src.Plugin, def.GetName(), err)
+			}
+			if prev, dup := r.byName[t.Name]; dup {
+				return nil, fmt.Errorf("tool %q is offered by both plugin %s and plugin %s: tool names must be unique; remove one of the plugins from mcp.toml",
+					t.Name, prev.Plugin, src.Plugin)
+			}
+			r.byName[t.Name] = t
+			r.sorted = append(r.sorted, t)
+		}
+	}
+	for name := range cfg.Tools {
+		if _, ok := r.byName[name]; !ok {
+			return nil, fmt.Errorf("%s: tools.%s: no plugin offers a tool named %q", cfg.File, name, name)
+		}
+	}
+	sort.Slice(r.sorted, func(i, j int) bool { return r.sorted[i].Name < r.sorted[j].Name })
+	return r, nil
+}
+
+func newTool(cfg *config.Config, src Source, def *toolgatev1.Tool) (*Tool, error) {
+	if !toolName.MatchString(def.GetName()) {
+		return nil, fmt.Errorf("name must be 1 to 128 characters of A-Z a-z 0-9 _ . -")
+	}
+	if !isObjectSchema(def.GetInputSchema()) {
+		return nil, fmt.Errorf(`inputSchema must be a JSON Schema object with "type": "object"`)
+	}
+	t := &Tool{Name: def.GetName(), Plugin: src.Plugin, Backend: src.Backend}
+	var err error
+	if t.input, err = compileSchema(t.Name+"/input", def.GetInputSchema()); err != nil {
+		return nil, fmt.Errorf("inputSchema: %w", err)
+	}
+	if len(def.GetOutputSchema()) > 0 {
+		if t.output, err = compileSchema(t.Name+"/output", def.GetOutputSchema()); err != nil {
+			return nil, fmt.Errorf("outputSchema: %w", err)
+		}
+	}
+	op := cfg.Tools[t.Name]
+	t.Scopes = def.GetSuggestedScopes()
+	if op.Scopes != nil {
+		t.Scopes = op.Scopes
+	}
+	t.Scopes = slices.Clone(t.Scopes)
+	t.Timeout = firstPositive(op.CallTimeout, src.Timeout, cfg.Server.CallTimeout)
+	if t.Definition, err = encodeDefinition(def); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func firstPositive(ds ...time.Duration) time.Duration {
+	for _, d := range ds {
+		if d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// Lookup finds a tool by name.
+func (r *Registry) Lookup(name string) (*Tool, bool) {
+	t, ok := r.byName[name]
+	return t, ok
+}
+
+// All returns every tool in name order. The slice must not be modified.
+func (r *Registry) All() []*Tool { return r.sorted }
+
+// ErrBadCursor means a pagination cursor was not one this server issued.
+var ErrBadCursor = fmt.Errorf("invalid cursor: pass the nextCursor of a previous tools/list, or none")
+
+// Page returns up to size tools that pass keep (nil keeps all), in name
+// order, starting after cursor, and the cursor of the next page ("" when
+// this is the last). A cursor names the last tool of its page, so pages stay
+// consistent when tools come and go between calls.
+func (r *Registry) Page(cursor string, size int, keep func(*Tool) bool) ([]*Tool, string, error) {
+	start := 0
+	if cursor != "" {
+		after, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || len(after) == 0 {
+			return nil, "", ErrBadCursor
+		}
+		start = sort.Search(len(r.sorted), func(i int) bool { return r.sorted[i].Name > string(after) })
+	}
+	page := make([]*Tool, 0, min(size, len(r.sorted)-start))
+	for i := start; i < len(r.sorted); i++ {
+		t := r.sorted[i]
+		if keep != nil && !keep(t) {
+			continue
+		}
+		if len(page) == size {
+			return page, base64.RawURLEncoding.EncodeToString([]byte(page[len(page)-1].Name)), nil
+		}
+		page = append(page, t)
+	}
+	return page, "", nil
+}
+
+// ValidateArguments checks a call's arguments against the input schema.
+// The error names every offending field.
+func (t *Tool) ValidateArguments(args json.RawMessage) error {
+	if len(args) == 0 {
+		args = []byte("{}")
+	}
+	return t.input.validate(args)
+}
+
+// ValidateStructured checks a result's structured content against the
+// output schema. A tool with an output schema must return structured content.
+func (t *Tool) ValidateStructured(sc []byte) error {
+	if t.output == nil {
+		return nil
+	}
+	if len(sc) == 0 {
+		return fmt.Errorf("the tool declares an outputSchema but returned no structuredContent")
+	}
+	return t.output.validate(sc)
+}

@@ -1,0 +1,132 @@
+// Package transport is MCP's Streamable HTTP transport for both protocol
+// eras on one endpoint.
+//
+//	POST /mcp ──► guard (Host, Origin) ──► Content-Type, Accept, body limit
+//	          ──► jsonrpc.Decode ──► dispatch.DecodeRequest
+//	          ──► era? ─ _meta protocolVersion ──► modern: header checks, stateless
+//	                   └ otherwise ─────────────► session era: initialize or Mcp-Session-Id
+//	          ──► dispatch.Server.Handle ──► JSON response
+//
+// A request that carries the 2026-07-28 _meta fields is served statelessly;
+// an initialize request opens a session-era session (Mcp-Session-Id), which
+// later requests name. DELETE ends a session; GET answers 405 for now.
+package transport
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/toolgate/toolgate/host/dispatch"
+	"github.com/toolgate/toolgate/host/jsonrpc"
+)
+
+// Options configure the transport.
+type Options struct {
+	MaxBodyBytes       int64
+	AllowedOrigins     []string
+	AllowedHosts       []string
+	PublicURL          string
+	Loopback           bool // the listener is bound to a loopback address
+	SessionIdleTimeout time.Duration
+	MaxSessions        int
+	Logger             *slog.Logger
+}
+
+// Handler serves the MCP endpoint.
+type Handler struct {
+	d        *dispatch.Server
+	opts     Options
+	guard    *guard
+	sessions *sessions
+	log      *slog.Logger
+}
+
+// New returns the endpoint's handler. Run its session expiry with Run.
+func New(d *dispatch.Server, opts Options) *Handler {
+	return &Handler{
+		d:        d,
+		opts:     opts,
+		guard:    newGuard(opts.AllowedOrigins, opts.AllowedHosts, opts.PublicURL, opts.Loopback),
+		sessions: newSessions(opts.SessionIdleTimeout, opts.MaxSessions),
+		log:      opts.Logger,
+	}
+}
+
+// Run expires idle sessions until ctx is done, then ends all sessions.
+func (h *Handler) Run(ctx context.Context) {
+	tick := time.NewTicker(max(h.opts.SessionIdleTimeout/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			h.sessions.closeAll()
+			return
+		case now := <-tick.C:
+			if n := h.sessions.expire(now); n > 0 {
+				h.log.Debug("expired idle sessions", "count", n, "open", h.sessions.len())
+			}
+		}
+	}
+}
+
+// Guard wraps another handler (the metadata endpoints, say) in the same
+// Host and Origin checks as the MCP endpoint.
+func (h *Handler) Guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.checkGuard(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.checkGuard(w, r) {
+		return
+	}
+	switch r.Method {
+	case http.MethodPost:
+		h.servePost(w, r)
+	case http.MethodDelete:
+		h.serveDelete(w, r)
+	default:
+		// No server-initiated stream yet: GET is 405, which both eras allow.
+		w.Header().Set("Allow", "POST, DELETE")
+		writeError(w, http.StatusMethodNotAllowed, jsonrpc.NewError(jsonrpc.CodeBadRequest,
+			"method not allowed: send JSON-RPC messages with POST"))
+	}
+}
+
+// checkGuard refuses foreign Hosts and Origins with 403 before anything else
+// runs, authentication included.
+func (h *Handler) checkGuard(w http.ResponseWriter, r *http.Request) bool {
+	if !h.guard.allowHost(r.Host) {
+		h.log.Warn("refused request for a foreign Host", "host", r.Host, "remote", r.RemoteAddr)
+		writeError(w, http.StatusForbidden, jsonrpc.NewError(jsonrpc.CodeBadRequest,
+			"forbidden: Host "+r.Host+" is not served here (add it to server.allowed_hosts)"))
+		return false
+	}
+	if o := r.Header.Get("Origin"); !h.guard.allowOrigin(o) {
+		h.log.Warn("refused request from a foreign Origin", "origin", o, "remote", r.RemoteAddr)
+		writeError(w, http.StatusForbidden, jsonrpc.NewError(jsonrpc.CodeBadRequest,
+			"forbidden: Origin "+o+" is not allowed (add it to server.allowed_origins)"))
+		return false
+	}
+	return true
+}
+
+func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get(headerSessionID)
+	if id == "" {
+		w.Header().Set("Allow", "POST, DELETE")
+		writeError(w, http.StatusMethodNotAllowed, jsonrpc.NewError(jsonrpc.CodeBadRequest,
+			"DELETE ends a session: send it with the Mcp-Session-Id header"))
+		return
+	}
+	if !h.sessions.remove(id) {
+		writeError(w, http.StatusNotFound, jsonrpc.NewError(jsonrpc.CodeSessionNotFound, "session not found"))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,127 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
+)
+
+// server implements the contract on top of a Plugin.
+type server struct {
+	toolgatev1.UnimplementedPluginServer
+	plugin *Plugin
+	tools  map[string]*Tool
+	log    *slog.Logger
+}
+
+func newServer(p *Plugin, log *slog.Logger) *server {
+	s := &server{plugin: p, tools: make(map[string]*Tool, len(p.Tools)), log: log}
+	for i := range p.Tools {
+		s.tools[p.Tools[i].Name] = &p.Tools[i]
+	}
+	return s
+}
+
+func (s *server) Init(ctx context.Context, req *toolgatev1.InitRequest) (*toolgatev1.InitResponse, error) {
+	if s.plugin.Setup != nil {
+		if err := s.plugin.Setup(ctx, Config{Raw: req.GetConfig()}); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "plugin setup: %v", err)
+		}
+	}
+	resp := &toolgatev1.InitResponse{}
+	for _, t := range s.plugin.Tools {
+		pt, err := t.proto()
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "tool %q: %v", t.Name, err)
+		}
+		resp.Tools = append(resp.Tools, pt)
+	}
+	return resp, nil
+}
+
+func (s *server) CallTool(req *toolgatev1.CallToolRequest, stream toolgatev1.Plugin_CallToolServer) error {
+	t, ok := s.tools[req.GetName()]
+	if !ok {
+		return status.Errorf(codes.NotFound, "no tool named %q in this plugin", req.GetName())
+	}
+	call := &Call{
+		Tool:      t.Name,
+		Arguments: req.GetArguments(),
+		Caller:    callerFromProto(req.GetCaller()),
+		RequestID: req.GetRequestId(),
+		send:      stream.Send,
+	}
+	res := s.run(stream.Context(), t, call)
+	pr, err := res.toProto()
+	if err != nil {
+		s.log.Error("tool returned a result that cannot be sent", "tool", t.Name, "request_id", call.RequestID, "error", err)
+		pr, _ = ErrorResult("tool %s returned an invalid result: %v", t.Name, err).toProto()
+	}
+	return call.finish(pr)
+}
+
+// run calls the handler and turns every way it can fail, a panic included,
+// into a result the model can read; the plugin process lives on.
+func (s *server) run(ctx context.Context, t *Tool, call *Call) (res *Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("tool handler panicked", "tool", t.Name, "request_id", call.RequestID,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			res = ErrorResult("tool %s failed with an internal error", t.Name)
+		}
+	}()
+	res, err := t.Handler(ctx, call)
+	switch {
+	case err != nil:
+		return ErrorResult("%v", err)
+	case res == nil:
+		return &Result{}
+	}
+	return res
+}
+
+func (t *Tool) proto() (*toolgatev1.Tool, error) {
+	meta, err := optionalJSON(t.Meta)
+	if err != nil {
+		return nil, fmt.Errorf("_meta: %w", err)
+	}
+	if t.Handler == nil {
+		return nil, fmt.Errorf("no handler")
+	}
+	a := t.Annotations
+	return &toolgatev1.Tool{
+		Name:         t.Name,
+		Title:        t.Title,
+		Description:  t.Description,
+		InputSchema:  t.InputSchema,
+		OutputSchema: t.OutputSchema,
+		Annotations: &toolgatev1.ToolAnnotations{
+			Title: a.Title, ReadOnlyHint: a.ReadOnlyHint, DestructiveHint: a.DestructiveHint,
+			IdempotentHint: a.IdempotentHint, OpenWorldHint: a.OpenWorldHint,
+		},
+		SuggestedScopes: t.Scopes,
+		Meta:            meta,
+	}, nil
+}
+
+func callerFromProto(c *toolgatev1.Caller) Caller {
+	out := Caller{
+		Subject:  c.GetSubject(),
+		ClientID: c.GetClientId(),
+		Issuer:   c.GetIssuer(),
+		Scopes:   c.GetScopes(),
+	}
+	if len(c.GetClaims()) > 0 {
+		// The host encodes claims as a JSON object; a malformed one leaves
+		// Claims empty rather than failing the call.
+		_ = json.Unmarshal(c.GetClaims(), &out.Claims)
+	}
+	return out
+}
