@@ -10,12 +10,19 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
 )
 
+// MaxMessageBytes bounds one message between host and plugin (a call's
+// arguments, a result). It matches the largest request body the host can be
+// configured to accept.
+const MaxMessageBytes = 64 << 20
+
 // Plugin is what a plugin binary offers the host.
 type Plugin struct {
+	// Tools are fixed once Serve is called; Setup cannot add any.
 	Tools []Tool
 	// Setup, optional, receives the plugin's [plugins.config] table from
 	// mcp.toml before any call. An error stops the plugin from loading and
@@ -55,7 +62,9 @@ func Serve(p *Plugin) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         PluginSet(newServer(p, Logger)),
-		GRPCServer:      plugin.DefaultGRPCServer,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return plugin.DefaultGRPCServer(append(opts, grpc.MaxRecvMsgSize(MaxMessageBytes)))
+		},
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name: "go-plugin", Level: hclog.Warn, JSONFormat: true, Output: os.Stderr,
 		}),

@@ -35,6 +35,9 @@ func (s *server) Init(ctx context.Context, req *toolgatev1.InitRequest) (*toolga
 			return nil, status.Errorf(codes.InvalidArgument, "plugin setup: %v", err)
 		}
 	}
+	if len(s.tools) != len(s.plugin.Tools) {
+		return nil, status.Errorf(codes.InvalidArgument, "two tools share a name: every tool of a plugin needs its own")
+	}
 	resp := &toolgatev1.InitResponse{}
 	for _, t := range s.plugin.Tools {
 		pt, err := t.proto()

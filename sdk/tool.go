@@ -59,6 +59,11 @@ func Typed[In, Out any](t Tool, h func(ctx context.Context, call *Call, in In) (
 		t.InputSchema = SchemaFor[In]()
 	}
 	structured := reflect.TypeFor[Out]() != reflect.TypeFor[*Result]()
+	if k := derefKind(reflect.TypeFor[Out]()); structured && k != reflect.Struct && k != reflect.Map {
+		// MCP requires structured content, and so the output schema, to be
+		// a JSON object.
+		panic(fmt.Sprintf("sdk: Typed tool %s: Out must be a struct, a map or *sdk.Result, not %v", t.Name, reflect.TypeFor[Out]()))
+	}
 	if structured && t.OutputSchema == nil {
 		t.OutputSchema = SchemaFor[Out]()
 	}
@@ -99,4 +104,11 @@ func SchemaFor[T any]() json.RawMessage {
 		panic(fmt.Sprintf("sdk: deriving a JSON schema for %v: %v", reflect.TypeFor[T](), err))
 	}
 	return b
+}
+
+func derefKind(t reflect.Type) reflect.Kind {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind()
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/sdk"
@@ -68,10 +69,13 @@ func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, erro
 	cmd.Dir = opts.Dir
 	cmd.Env = envList(spec.Env)
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginSet(nil),
-		Cmd:              cmd,
-		SkipHostEnv:      true,
+		HandshakeConfig: sdk.Handshake,
+		Plugins:         sdk.PluginSet(nil),
+		Cmd:             cmd,
+		SkipHostEnv:     true,
+		GRPCDialOptions: []grpc.DialOption{
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes), grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
+		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		StartTimeout:     spec.StartTimeout,

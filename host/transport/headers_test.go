@@ -18,7 +18,7 @@ func TestDecodeHeaderValue(t *testing.T) {
 		{in: "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=", want: "=?base64?literal?="},
 		{in: "=?base64?not base64?=", wantErr: true},
 		{in: "bad\x01char", wantErr: true},
-		{in: "caf\xc3\xa9", wantErr: true}, // raw non-ASCII must be base64-wrapped
+		{in: "caf\xc3\xa9", wantErr: true},                       // raw non-ASCII must be base64-wrapped
 		{in: "=?BASE64?ZWNobw==?=", want: "=?BASE64?ZWNobw==?="}, // markers are case-sensitive
 	}
 	for _, tt := range tests {
