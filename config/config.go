@@ -18,6 +18,9 @@ type Config struct {
 	Log     Log             `koanf:"log"`
 	Plugins []Plugin        `koanf:"plugins"`
 	Tools   map[string]Tool `koanf:"tools"`
+	Auth    Auth            `koanf:"auth"`
+	Metrics Metrics         `koanf:"metrics"`
+	Audit   Audit           `koanf:"audit"`
 
 	// Dir is the directory of the config file; relative paths in it are
 	// resolved against Dir. It is not read from the file.
@@ -62,6 +65,9 @@ type Server struct {
 	// SessionIdleTimeout ends a session-era session nobody used for this
 	// long; positive.
 	SessionIdleTimeout time.Duration `koanf:"session_idle_timeout"`
+	// DrainTimeout is how long shutting down waits for running requests
+	// to finish, 0 to 10m; zero means it does not wait. Default 30s.
+	DrainTimeout time.Duration `koanf:"drain_timeout"`
 	// MaxSessions caps the number of live session-era sessions.
 	MaxSessions int `koanf:"max_sessions"`
 	// PageSize is the number of entries in one tools/list page, 1 to 1000.
@@ -112,4 +118,162 @@ type Tool struct {
 	// CallTimeout overrides the plugin's and the server's call timeout;
 	// zero means it does not.
 	CallTimeout time.Duration `koanf:"call_timeout"`
+	// LogArguments puts the call's arguments in the host's request log line.
+	// Off by default: arguments may carry personal data or secrets.
+	LogArguments bool `koanf:"log_arguments"`
+}
+
+// Auth is the [auth] table: Toolgate as an OAuth 2.1 resource server.
+// Unless it is turned off, auth needs at least one trusted issuer:
+// Local, Issuers or both.
+type Auth struct {
+	// Enabled requires a valid bearer token on every MCP request. It is on
+	// unless the file (or TOOLGATE_AUTH__ENABLED) turns it off, so that a
+	// file without [auth] fails closed.
+	Enabled bool `koanf:"enabled"`
+	// DefaultToolScopes apply to a tool that neither [tools.NAME] nor its
+	// plugin gives scopes. Nil and empty alike mean such a tool needs no
+	// scope. Each is an OAuth scope token (RFC 6749 §3.3).
+	DefaultToolScopes []string `koanf:"default_tool_scopes"`
+	// ChallengeScopes are named in the scope parameter of a 401 challenge:
+	// what a client should ask for first. Nil (no challenge_scopes key)
+	// means every scope a tool needs; an empty list (challenge_scopes = [])
+	// means none is named. Each is an OAuth scope token, never
+	// "offline_access".
+	ChallengeScopes []string `koanf:"challenge_scopes"`
+	// ToolsList is "filter" (tools/list shows only the tools the caller may
+	// call) or "mark" (it shows all, each marked callable or not).
+	// Default "filter".
+	ToolsList string `koanf:"tools_list"`
+	// ClockSkew is the leeway allowed on exp, nbf and iat, 0 to 5m.
+	// Default 30s.
+	ClockSkew time.Duration `koanf:"clock_skew"`
+	// MaxTokenBytes bounds the length of a bearer token, 512 to 65536.
+	// Default 8192.
+	MaxTokenBytes int `koanf:"max_token_bytes"`
+	// ForwardClaims are the token claims handed to plugins with the caller:
+	// non-empty names, no repeats. Default email, name, preferred_username.
+	ForwardClaims []string `koanf:"forward_claims"`
+	// ResourceName and ResourceDocumentation go into the RFC 9728 metadata.
+	// ResourceName defaults to "Toolgate"; ResourceDocumentation, optional,
+	// is an absolute http(s) URL, normalised by Load as server.public_url.
+	ResourceName          string `koanf:"resource_name"`
+	ResourceDocumentation string `koanf:"resource_documentation"`
+	// Local makes Toolgate an issuer of its own, for local use.
+	Local LocalIssuer `koanf:"local"`
+	// Issuers are the trusted authorization servers. Being an array of
+	// tables, they cannot be set from the environment.
+	Issuers []Issuer `koanf:"issuers"`
+}
+
+// LocalIssuer is the [auth.local] table.
+type LocalIssuer struct {
+	// Enabled makes Toolgate sign tokens with a key of its own and trust
+	// them. Default false.
+	Enabled bool `koanf:"enabled"`
+	// KeyFile holds the signing key (PEM, created with mode 0600 on first
+	// start), relative to the config file's directory; Config.KeyFilePath
+	// resolves it. Default "data/signing-key.pem"; it must be set when
+	// Enabled is.
+	KeyFile string `koanf:"key_file"`
+	// Issuer is the local issuer's URL, http(s)://host[:port] with no path,
+	// since Toolgate serves the issuer's metadata and keys at the root of
+	// its origin; Load normalises it as server.public_url. Empty (the
+	// default) means the scheme and host of the server's canonical URL; see
+	// Config.LocalIssuerURL.
+	Issuer string `koanf:"issuer"`
+	// TokenTTL is the default lifetime of a token from `toolgate token`,
+	// 1m to 24h. Default 1h.
+	TokenTTL time.Duration `koanf:"token_ttl"`
+}
+
+// Issuer is one [[auth.issuers]] entry: an authorization server whose
+// tokens Toolgate accepts.
+//
+// Every URL of an issuer is absolute, without query or fragment, and https
+// unless its host is loopback (localhost, 127.0.0.0/8, ::1).
+type Issuer struct {
+	// Issuer is the issuer URL, matched exactly against the iss claim, so
+	// Load keeps it as written. Required; no two entries have the same
+	// issuer, and none has the local issuer's while auth.local is enabled.
+	Issuer string `koanf:"issuer"`
+	// JWKSURL is where the signing keys are. Empty means discovered from the
+	// issuer's RFC 8414 metadata, then its OpenID configuration. Load
+	// normalises it as server.public_url.
+	JWKSURL string `koanf:"jwks_url"`
+	// Algorithms are the accepted signature algorithms, of RS256 RS384
+	// RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA; "none" and the
+	// symmetric HS* are refused. Default RS256, ES256.
+	Algorithms []string `koanf:"algorithms"`
+	// Audiences are accepted aud values. Nil means the canonical resource
+	// URL (see Config.Audiences); an empty list is refused.
+	Audiences []string `koanf:"audiences"`
+	// ScopeClaim names the claim holding the granted scopes: a
+	// space-separated string or an array. Default "scope"; "scp" is common.
+	ScopeClaim string `koanf:"scope_claim"`
+	// RequireATJWT refuses JWTs whose typ is not at+jwt (RFC 9068). Many
+	// IdPs send typ JWT, so it is off by default for external issuers.
+	RequireATJWT bool `koanf:"require_at_jwt"`
+	// KeyRefresh is how often the key set is refetched in the background,
+	// 1m to 24h. Default 15m.
+	KeyRefresh time.Duration `koanf:"key_refresh"`
+	// Introspection, when its URL is set, validates opaque (non-JWT) tokens
+	// with RFC 7662. Its zero value means no introspection.
+	Introspection Introspection `koanf:"introspection"`
+}
+
+// Introspection is an issuer's RFC 7662 token introspection endpoint.
+type Introspection struct {
+	// URL is the endpoint, normalised by Load as server.public_url. The
+	// other keys may be set only with it.
+	URL string `koanf:"url"`
+	// ClientID is the client Toolgate authenticates as; required with URL.
+	ClientID string `koanf:"client_id"`
+	// ClientSecretEnv names the environment variable holding the client
+	// secret, so the secret stays out of the file. When it is set, Load
+	// refuses the config unless the variable is set and not empty.
+	ClientSecretEnv string `koanf:"client_secret_env"`
+	// CacheTTL bounds how long an answer is reused; never past the token's
+	// exp. 0 to 1h; zero means answers are not reused. Default 60s when URL
+	// is set.
+	CacheTTL time.Duration `koanf:"cache_ttl"`
+}
+
+// Metrics is the [metrics] table: the Prometheus endpoint.
+type Metrics struct {
+	// Enabled serves /metrics. Default true.
+	Enabled bool `koanf:"enabled"`
+	// Listen, when set, serves /metrics on this separate host:port instead
+	// of the main listener. It is checked as server.listen is, and must
+	// not be server.listen's address. Default "": the main listener.
+	Listen string `koanf:"listen"`
+	// BearerTokenEnv names the environment variable holding a token that
+	// scrapers must present (Authorization: Bearer); empty means none.
+	// While Enabled, Load refuses the config unless the variable is set
+	// and not empty; Config.MetricsBearerToken reads it. Default "".
+	BearerTokenEnv string `koanf:"bearer_token_env"`
+}
+
+// Audit is the [audit] table: the tamper-evident record of every tool call
+// and every refusal.
+type Audit struct {
+	// Enabled writes the audit trail. Default true.
+	Enabled bool `koanf:"enabled"`
+	// File is where records go, relative to the config file's directory;
+	// "-" means standard output. Config.AuditPath resolves it. It must be
+	// set while Enabled is. Default "data/audit.log".
+	File string `koanf:"file"`
+	// MaxBytes rotates the file when it would grow past this size, 1 MiB
+	// to 10 GiB. Default 104857600 (100 MiB).
+	MaxBytes int64 `koanf:"max_bytes"`
+	// MaxFiles is how many rotated files are kept besides the current one,
+	// 0 to 1000. Default 10.
+	MaxFiles int `koanf:"max_files"`
+	// Buffer is how many records may wait for the disk, 1 to 1000000.
+	// Default 4096.
+	Buffer int `koanf:"buffer"`
+	// OnFull is what happens when the buffer is full: "refuse" the call
+	// (nothing unrecorded happens) or "drop" the record and count it.
+	// Default "refuse".
+	OnFull string `koanf:"on_full"`
 }

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 // and each *.bad.toml must fail with exactly the error in its *.bad.err,
 // one problem a line, and return no Config.
 func TestTestdata(t *testing.T) {
+	testSecrets(t)
 	files, err := filepath.Glob("testdata/*.toml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no testdata: %v", err)
@@ -93,10 +94,37 @@ func TestDefaults(t *testing.T) {
 			IdleTimeout:        120 * time.Second,
 			CallTimeout:        60 * time.Second,
 			SessionIdleTimeout: 30 * time.Minute,
+			DrainTimeout:       30 * time.Second,
 			MaxSessions:        10000,
 			PageSize:           100,
 		},
-		Log:  Log{Level: "info", Format: "text"},
+		Log: Log{Level: "info", Format: "text"},
+		// Nil lists: no default_tool_scopes, and challenge_scopes unset
+		// (every scope a tool needs).
+		Auth: Auth{
+			Enabled:       true,
+			ToolsList:     "filter",
+			ClockSkew:     30 * time.Second,
+			MaxTokenBytes: 8192,
+			ForwardClaims: []string{"email", "name", "preferred_username"},
+			ResourceName:  "Toolgate",
+			Local: LocalIssuer{
+				Enabled:  true, // the file's one key
+				KeyFile:  "data/signing-key.pem",
+				TokenTTL: time.Hour,
+			},
+		},
+		// Metrics on the main listener, with no token; the audit trail
+		// on, refusing calls it cannot record.
+		Metrics: Metrics{Enabled: true},
+		Audit: Audit{
+			Enabled:  true,
+			File:     "data/audit.log",
+			MaxBytes: 100 << 20,
+			MaxFiles: 10,
+			Buffer:   4096,
+			OnFull:   "refuse",
+		},
 		Dir:  dir,
 		File: "testdata/minimal.good.toml",
 	}
@@ -106,11 +134,24 @@ func TestDefaults(t *testing.T) {
 	if got, want := c.CanonicalURL(), "http://127.0.0.1:9000/mcp"; got != want {
 		t.Errorf("got canonical URL %q, want %q", got, want)
 	}
+	if got, want := c.LocalIssuerURL(), "http://127.0.0.1:9000"; got != want {
+		t.Errorf("got local issuer %q, want %q", got, want)
+	}
+	if got, want := c.KeyFilePath(), filepath.Join(dir, "data", "signing-key.pem"); got != want {
+		t.Errorf("got key file %q, want %q", got, want)
+	}
+	if got, want := c.AuditPath(), filepath.Join(dir, "data", "audit.log"); got != want {
+		t.Errorf("got audit path %q, want %q", got, want)
+	}
+	if got := c.MetricsBearerToken(); got != "" {
+		t.Errorf("got metrics bearer token %q, want none", got)
+	}
 }
 
 // TestFull checks that every key is read, and that values that can be
 // spelled several ways come out normalised.
 func TestFull(t *testing.T) {
+	testSecrets(t)
 	c, err := Load("testdata/full.good.toml")
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +169,7 @@ func TestFull(t *testing.T) {
 		IdleTimeout:        0,
 		CallTimeout:        90 * time.Second,
 		SessionIdleTimeout: time.Hour,
+		DrainTimeout:       10 * time.Minute,
 		MaxSessions:        5,
 		PageSize:           1000,
 		Instructions:       "Use echo to test.",
@@ -152,7 +194,7 @@ func TestFull(t *testing.T) {
 		t.Errorf("got plugins\n%+v\nwant\n%+v", c.Plugins, wantPlugins)
 	}
 	wantTools := map[string]Tool{
-		"echo":                   {Scopes: []string{"tools:echo", "https://example.com/scopes/echo"}, CallTimeout: 2 * time.Second},
+		"echo":                   {Scopes: []string{"tools:echo", "https://example.com/scopes/echo"}, CallTimeout: 2 * time.Second, LogArguments: true},
 		"Read.File-2":            {},
 		strings.Repeat("m", 128): {},
 	}
@@ -161,6 +203,68 @@ func TestFull(t *testing.T) {
 	}
 	if got, want := c.CanonicalURL(), "https://mcp.example.com/Api/MCP/"; got != want {
 		t.Errorf("got canonical URL %q, want %q", got, want)
+	}
+	wantAuth := Auth{
+		Enabled:               false,
+		DefaultToolScopes:     []string{"tools:default"},
+		ChallengeScopes:       []string{"tools:echo", "files:read"},
+		ToolsList:             "mark",
+		ClockSkew:             5 * time.Minute,
+		MaxTokenBytes:         65536,
+		ForwardClaims:         []string{"email", "groups"},
+		ResourceName:          "Example MCP",
+		ResourceDocumentation: "https://docs.example.com/mcp",
+		Local: LocalIssuer{
+			Enabled:  true,
+			KeyFile:  "/etc/toolgate/signing-key.pem",
+			Issuer:   "https://auth.example.com",
+			TokenTTL: 24 * time.Hour,
+		},
+		Issuers: []Issuer{{
+			Issuer:       "https://kc.example.com/realms/main",
+			JWKSURL:      "https://kc.example.com/realms/main/protocol/openid-connect/certs",
+			Algorithms:   []string{"PS256", "EdDSA"},
+			Audiences:    []string{"https://mcp.example.com/Api/MCP/", "toolgate"},
+			ScopeClaim:   "scp",
+			RequireATJWT: true,
+			KeyRefresh:   time.Hour,
+			Introspection: Introspection{
+				URL:             "https://kc.example.com/realms/main/protocol/openid-connect/token/introspect",
+				ClientID:        "toolgate",
+				ClientSecretEnv: "TESTDATA_IDP_SECRET",
+				CacheTTL:        0,
+			},
+		}},
+	}
+	if !reflect.DeepEqual(c.Auth, wantAuth) {
+		t.Errorf("got auth\n%+v\nwant\n%+v", c.Auth, wantAuth)
+	}
+	if got, want := c.LocalIssuerURL(), "https://auth.example.com"; got != want {
+		t.Errorf("got local issuer %q, want %q", got, want)
+	}
+	if got, want := c.KeyFilePath(), "/etc/toolgate/signing-key.pem"; got != want {
+		t.Errorf("got key file %q, want %q", got, want)
+	}
+	wantMetrics := Metrics{Enabled: true, Listen: "[::1]:9101", BearerTokenEnv: "TESTDATA_METRICS_TOKEN"}
+	if c.Metrics != wantMetrics {
+		t.Errorf("got metrics %+v, want %+v", c.Metrics, wantMetrics)
+	}
+	if got, want := c.MetricsBearerToken(), "not-a-real-token"; got != want {
+		t.Errorf("got metrics bearer token %q, want %q", got, want)
+	}
+	wantAudit := Audit{
+		Enabled:  false,
+		File:     "/var/log/toolgate/audit.log",
+		MaxBytes: 10 << 30,
+		MaxFiles: 0,
+		Buffer:   1000000,
+		OnFull:   "drop",
+	}
+	if c.Audit != wantAudit {
+		t.Errorf("got audit %+v, want %+v", c.Audit, wantAudit)
+	}
+	if got, want := c.AuditPath(), "/var/log/toolgate/audit.log"; got != want {
+		t.Errorf("got audit path %q, want %q", got, want)
 	}
 }
 
@@ -364,6 +468,234 @@ func TestEnv(t *testing.T) {
 				`log.format: must be text or json, got "xml" (from TOOLGATE_LOG__FORMAT)`,
 		},
 		{
+			name: "auth off",
+			env:  map[string]string{"TOOLGATE_AUTH__ENABLED": "false"},
+			check: func(c *Config) error {
+				return want(c.Auth.Enabled, false)
+			},
+		},
+		{
+			name: "booleans as strconv.ParseBool reads them",
+			env:  map[string]string{"TOOLGATE_AUTH__ENABLED": "0", "TOOLGATE_AUTH__LOCAL__ENABLED": "TRUE"},
+			check: func(c *Config) error {
+				return want([]bool{c.Auth.Enabled, c.Auth.Local.Enabled}, []bool{false, true})
+			},
+		},
+		{
+			name: "local issuer turned on",
+			file: "testdata/auth_missing.bad.toml",
+			env:  map[string]string{"TOOLGATE_AUTH__LOCAL__ENABLED": "true"},
+			check: func(c *Config) error {
+				return want([]bool{c.Auth.Enabled, c.Auth.Local.Enabled}, []bool{true, true})
+			},
+		},
+		{
+			name: "auth turned off",
+			file: "testdata/auth_missing.bad.toml",
+			env:  map[string]string{"TOOLGATE_AUTH__ENABLED": "false"},
+			check: func(c *Config) error {
+				return want(c.Auth.Enabled, false)
+			},
+		},
+		{
+			name: "auth keys",
+			env: map[string]string{
+				"TOOLGATE_AUTH__DEFAULT_TOOL_SCOPES":    "tools:read",
+				"TOOLGATE_AUTH__CHALLENGE_SCOPES":       "tools:echo, tools:read",
+				"TOOLGATE_AUTH__TOOLS_LIST":             "mark",
+				"TOOLGATE_AUTH__CLOCK_SKEW":             "1m",
+				"TOOLGATE_AUTH__MAX_TOKEN_BYTES":        "1024",
+				"TOOLGATE_AUTH__FORWARD_CLAIMS":         "email groups",
+				"TOOLGATE_AUTH__RESOURCE_NAME":          "Team tools",
+				"TOOLGATE_AUTH__RESOURCE_DOCUMENTATION": "HTTPS://Docs.Example.com/mcp",
+			},
+			check: func(c *Config) error {
+				a := c.Auth
+				a.Local = LocalIssuer{}
+				return want(a, Auth{
+					Enabled:               true,
+					DefaultToolScopes:     []string{"tools:read"},
+					ChallengeScopes:       []string{"tools:echo", "tools:read"},
+					ToolsList:             "mark",
+					ClockSkew:             time.Minute,
+					MaxTokenBytes:         1024,
+					ForwardClaims:         []string{"email", "groups"},
+					ResourceName:          "Team tools",
+					ResourceDocumentation: "https://docs.example.com/mcp",
+				})
+			},
+		},
+		{
+			name: "empty value sets challenge_scopes to none",
+			env:  map[string]string{"TOOLGATE_AUTH__CHALLENGE_SCOPES": ""},
+			check: func(c *Config) error {
+				if c.Auth.ChallengeScopes == nil {
+					return errors.New("got nil challenge scopes, want empty")
+				}
+				return want(c.Auth.ChallengeScopes, []string{})
+			},
+		},
+		{
+			name: "local issuer keys",
+			env: map[string]string{
+				"TOOLGATE_AUTH__LOCAL__KEY_FILE":  "/run/toolgate/key.pem",
+				"TOOLGATE_AUTH__LOCAL__ISSUER":    "HTTP://Auth.Example.COM:80",
+				"TOOLGATE_AUTH__LOCAL__TOKEN_TTL": "2h",
+			},
+			check: func(c *Config) error {
+				if err := want(c.Auth.Local, LocalIssuer{
+					Enabled: true, KeyFile: "/run/toolgate/key.pem", Issuer: "http://auth.example.com", TokenTTL: 2 * time.Hour,
+				}); err != nil {
+					return err
+				}
+				return want(c.LocalIssuerURL(), "http://auth.example.com")
+			},
+		},
+		{
+			name: "local issuer turned off leaves none",
+			env:  map[string]string{"TOOLGATE_AUTH__LOCAL__ENABLED": "false"},
+			err:  "auth: " + noIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)",
+		},
+		{
+			name: "auth turned on with no issuer",
+			file: "testdata/scopes.good.toml",
+			env:  map[string]string{"TOOLGATE_AUTH__ENABLED": "true"},
+			err:  "auth: " + noIssuerReason + " (from TOOLGATE_AUTH__ENABLED)",
+		},
+		{
+			name: "not a boolean",
+			env:  map[string]string{"TOOLGATE_AUTH__ENABLED": "off"},
+			err:  `auth.enabled: must be true or false, got "off" (from TOOLGATE_AUTH__ENABLED)`,
+		},
+		{
+			name: "issuers",
+			env:  map[string]string{"TOOLGATE_AUTH__ISSUERS__0__ISSUER": "https://idp.example.com"},
+			err:  `auth.issuers cannot be set from the environment (from TOOLGATE_AUTH__ISSUERS__0__ISSUER)`,
+		},
+		{
+			name: "issuers whole",
+			env:  map[string]string{"TOOLGATE_AUTH__ISSUERS": "https://idp.example.com"},
+			err:  `auth.issuers cannot be set from the environment (from TOOLGATE_AUTH__ISSUERS)`,
+		},
+		{
+			name: "auth.local is a table",
+			env:  map[string]string{"TOOLGATE_AUTH__LOCAL": "true"},
+			err:  `"auth.local" is a table, not a value (from TOOLGATE_AUTH__LOCAL)`,
+		},
+		{
+			name: "invalid auth value",
+			env:  map[string]string{"TOOLGATE_AUTH__MAX_TOKEN_BYTES": "100"},
+			err:  `auth.max_token_bytes: must be from 512 to 65536, got 100 (from TOOLGATE_AUTH__MAX_TOKEN_BYTES)`,
+		},
+		{
+			name: "offline_access is never challenged for",
+			env:  map[string]string{"TOOLGATE_AUTH__CHALLENGE_SCOPES": "tools:echo offline_access"},
+			err:  `auth.challenge_scopes[1]: must not be "offline_access": ` + offlineAccessNote + ` (from TOOLGATE_AUTH__CHALLENGE_SCOPES)`,
+		},
+		{
+			name: "invalid local issuer value",
+			env:  map[string]string{"TOOLGATE_AUTH__LOCAL__TOKEN_TTL": "48h"},
+			err:  `auth.local.token_ttl: must be from 1m to 24h, got 48h (from TOOLGATE_AUTH__LOCAL__TOKEN_TTL)`,
+		},
+		{
+			name: "drain timeout",
+			env:  map[string]string{"TOOLGATE_SERVER__DRAIN_TIMEOUT": "0"},
+			check: func(c *Config) error {
+				return want(c.Server.DrainTimeout, time.Duration(0))
+			},
+		},
+		{
+			name: "log arguments",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__LOG_ARGUMENTS": "true"},
+			check: func(c *Config) error {
+				return want(c.Tools["echo"], Tool{Scopes: []string{"tools:echo"}, LogArguments: true})
+			},
+		},
+		{
+			name: "metrics keys",
+			env: map[string]string{
+				"TOOLGATE_METRICS__LISTEN":           "127.0.0.1:9101",
+				"TOOLGATE_METRICS__BEARER_TOKEN_ENV": "TESTDATA_SCRAPE_TOKEN",
+				"TESTDATA_SCRAPE_TOKEN":              "not-a-real-token",
+			},
+			check: func(c *Config) error {
+				if err := want(c.Metrics, Metrics{Enabled: true, Listen: "127.0.0.1:9101", BearerTokenEnv: "TESTDATA_SCRAPE_TOKEN"}); err != nil {
+					return err
+				}
+				return want(c.MetricsBearerToken(), "not-a-real-token")
+			},
+		},
+		{
+			name: "metrics off need no token",
+			env: map[string]string{
+				"TOOLGATE_METRICS__ENABLED":          "false",
+				"TOOLGATE_METRICS__BEARER_TOKEN_ENV": "TESTDATA_SCRAPE_TOKEN_UNSET",
+			},
+			check: func(c *Config) error {
+				return want(c.Metrics, Metrics{Enabled: false, BearerTokenEnv: "TESTDATA_SCRAPE_TOKEN_UNSET"})
+			},
+		},
+		{
+			name: "audit keys",
+			env: map[string]string{
+				"TOOLGATE_AUDIT__ENABLED":   "false",
+				"TOOLGATE_AUDIT__FILE":      "-",
+				"TOOLGATE_AUDIT__MAX_BYTES": "1048576",
+				"TOOLGATE_AUDIT__MAX_FILES": "0",
+				"TOOLGATE_AUDIT__BUFFER":    "1",
+				"TOOLGATE_AUDIT__ON_FULL":   "drop",
+			},
+			check: func(c *Config) error {
+				if err := want(c.Audit, Audit{File: "-", MaxBytes: 1 << 20, Buffer: 1, OnFull: "drop"}); err != nil {
+					return err
+				}
+				return want(c.AuditPath(), "-")
+			},
+		},
+		{
+			name: "invalid drain timeout",
+			env:  map[string]string{"TOOLGATE_SERVER__DRAIN_TIMEOUT": "1h"},
+			err:  `server.drain_timeout: must be from 0s to 10m, got 1h (from TOOLGATE_SERVER__DRAIN_TIMEOUT)`,
+		},
+		{
+			name: "log arguments not a boolean",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__LOG_ARGUMENTS": "yes"},
+			err:  `tools.echo.log_arguments: must be true or false, got "yes" (from TOOLGATE_TOOLS__ECHO__LOG_ARGUMENTS)`,
+		},
+		{
+			name: "metrics on server.listen",
+			env:  map[string]string{"TOOLGATE_METRICS__LISTEN": "127.0.0.1:9000"},
+			err: `metrics.listen: "127.0.0.1:9000" takes the port of server.listen "127.0.0.1:9000": ` +
+				`give /metrics a port of its own, or leave metrics.listen empty to serve it on the main listener (from TOOLGATE_METRICS__LISTEN)`,
+		},
+		{
+			name: "metrics token variable unset",
+			env:  map[string]string{"TOOLGATE_METRICS__BEARER_TOKEN_ENV": "TESTDATA_SCRAPE_TOKEN_UNSET"},
+			err:  `metrics.bearer_token_env: environment variable TESTDATA_SCRAPE_TOKEN_UNSET is not set (from TOOLGATE_METRICS__BEARER_TOKEN_ENV)`,
+		},
+		{
+			name: "metrics token variable empty",
+			env: map[string]string{
+				"TOOLGATE_METRICS__BEARER_TOKEN_ENV": "TESTDATA_SCRAPE_TOKEN",
+				"TESTDATA_SCRAPE_TOKEN":              "",
+			},
+			err: `metrics.bearer_token_env: environment variable TESTDATA_SCRAPE_TOKEN is empty (from TOOLGATE_METRICS__BEARER_TOKEN_ENV)`,
+		},
+		{
+			name: "invalid audit values",
+			env: map[string]string{
+				"TOOLGATE_AUDIT__ON_FULL":   "block",
+				"TOOLGATE_AUDIT__MAX_BYTES": "1024",
+			},
+			err: `audit.max_bytes: must be from 1048576 (1 MiB) to 10737418240 (10 GiB), got 1024 (from TOOLGATE_AUDIT__MAX_BYTES)` + "\n" +
+				`audit.on_full: must be refuse or drop, got "block" (from TOOLGATE_AUDIT__ON_FULL)`,
+		},
+		{
+			name: "audit file emptied",
+			env:  map[string]string{"TOOLGATE_AUDIT__FILE": ""},
+			err:  `audit.file: must be set when audit.enabled is true (from TOOLGATE_AUDIT__FILE)`,
+		},
+		{
 			name: "a variable does not hide the mistake it overrides",
 			file: "testdata/plugins_type.bad.toml",
 			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__SCOPES": "tools:echo"},
@@ -444,6 +776,12 @@ func TestRepoConfig(t *testing.T) {
 	if c.Log != defaults.Log {
 		t.Errorf("got [log] %+v, want the defaults %+v", c.Log, defaults.Log)
 	}
+	if c.Metrics != defaults.Metrics {
+		t.Errorf("got [metrics] %+v, want the defaults %+v", c.Metrics, defaults.Metrics)
+	}
+	if c.Audit != defaults.Audit {
+		t.Errorf("got [audit] %+v, want the defaults %+v", c.Audit, defaults.Audit)
+	}
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -472,6 +810,19 @@ func TestRepoConfig(t *testing.T) {
 	}
 	if err := want(c.Tools, wantTools); err != nil {
 		t.Errorf("tools: %v", err)
+	}
+	// Auth on, with the local issuer; default_tool_scopes = [] is none,
+	// as the default is.
+	wantAuth := defaults.Auth
+	wantAuth.DefaultToolScopes = []string{}
+	if err := want(c.Auth, wantAuth); err != nil {
+		t.Errorf("auth: %v", err)
+	}
+	if got, want := c.KeyFilePath(), filepath.Join(root, "data", "signing-key.pem"); got != want {
+		t.Errorf("got key file %q, want %q", got, want)
+	}
+	if got, want := c.AuditPath(), filepath.Join(root, "data", "audit.log"); got != want {
+		t.Errorf("got audit path %q, want %q", got, want)
 	}
 }
 
@@ -553,6 +904,82 @@ func TestCanonicalURL(t *testing.T) {
 			c := &Config{Server: tt.server}
 			if got := c.CanonicalURL(); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAuditPath(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := filepath.Join(t.TempDir(), "audit.log")
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"data/audit.log", filepath.Join(dir, "data", "audit.log")},
+		{"./logs/../audit.log", filepath.Join(dir, "audit.log")},
+		{elsewhere, elsewhere},
+		{"-", "-"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			c := &Config{Dir: dir, Audit: Audit{File: tt.file}}
+			if got := c.AuditPath(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMetricsBearerToken checks that the token is read from the variable
+// named, and that no message ever carries it.
+func TestMetricsBearerToken(t *testing.T) {
+	const token = "tok-do-not-print"
+	t.Setenv("TESTDATA_SCRAPE_TOKEN", token)
+	if got := (&Config{}).MetricsBearerToken(); got != "" {
+		t.Errorf("got %q with no bearer_token_env, want none", got)
+	}
+	c := &Config{Metrics: Metrics{BearerTokenEnv: "TESTDATA_SCRAPE_TOKEN"}}
+	if got := c.MetricsBearerToken(); got != token {
+		t.Errorf("got %q, want %q", got, token)
+	}
+	t.Setenv("TOOLGATE_METRICS__BEARER_TOKEN_ENV", "TESTDATA_SCRAPE_TOKEN")
+	t.Setenv("TOOLGATE_METRICS__LISTEN", "127.0.0.1:9000")
+	_, err := Load("testdata/env.good.toml")
+	if err == nil {
+		t.Fatal("got no error, want metrics.listen refused")
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("error carries the token: %v", err)
+	}
+}
+
+func TestClash(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"127.0.0.1:9000", "127.0.0.1:9000", true},
+		{"127.0.0.1:9000", "127.0.0.1:9001", false},
+		{"127.0.0.1:9000", "127.0.0.2:9000", false},
+		{":9000", "127.0.0.1:9000", true},
+		{"0.0.0.0:9000", "[::1]:9000", true},
+		{"[::]:9000", "127.0.0.1:9000", true},
+		{"[::ffff:127.0.0.1]:9000", "127.0.0.1:9000", true},
+		{"[::1]:9000", "127.0.0.1:9000", false},
+		{"LocalHost.:9000", "localhost:9000", true},
+		{"localhost:9000", "localhost:09000", true},
+		{"127.0.0.1:0", "127.0.0.1:0", false},
+		{":0", ":0", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.a+" "+tt.b, func(t *testing.T) {
+			if got := clash(tt.a, tt.b); got != tt.want {
+				t.Errorf("got %t, want %t", got, tt.want)
+			}
+			if got := clash(tt.b, tt.a); got != tt.want {
+				t.Errorf("reversed: got %t, want %t", got, tt.want)
 			}
 		})
 	}

@@ -21,16 +21,64 @@ var defaults = map[string]any{
 		"session_idle_timeout": "30m",
 		"max_sessions":         int64(10000),
 		"page_size":            int64(100),
+		// Long enough for most calls to end; a stuck one does not hold
+		// a restart up for good.
+		"drain_timeout": "30s",
 	},
 	"log": map[string]any{
 		"level":  "info",
 		"format": "text",
+	},
+	// No default for challenge_scopes (every scope a tool needs) or
+	// default_tool_scopes (none): an absent key stays nil.
+	"auth": map[string]any{
+		// A file that says nothing of auth fails closed.
+		"enabled":         true,
+		"tools_list":      "filter",
+		"clock_skew":      "30s",
+		"max_token_bytes": int64(8192),
+		"forward_claims":  []string{"email", "name", "preferred_username"},
+		"resource_name":   "Toolgate",
+		"local": map[string]any{
+			"enabled":   false,
+			"key_file":  "data/signing-key.pem",
+			"token_ttl": "1h",
+		},
+	},
+	"metrics": map[string]any{
+		"enabled":          true,
+		"listen":           "",
+		"bearer_token_env": "",
+	},
+	// On by default, and refusing calls it cannot record: nothing
+	// happens unrecorded unless the file says so.
+	"audit": map[string]any{
+		"enabled":   true,
+		"file":      "data/audit.log",
+		"max_bytes": int64(100 << 20),
+		"max_files": int64(10),
+		"buffer":    int64(4096),
+		"on_full":   "refuse",
 	},
 }
 
 // pluginDefaults fill in each [[plugins]] entry.
 var pluginDefaults = map[string]any{
 	"start_timeout": "10s",
+}
+
+// issuerDefaults fill in each [[auth.issuers]] entry. No default for
+// audiences: nil means the canonical URL (see Config.Audiences).
+var issuerDefaults = map[string]any{
+	"algorithms":  []string{"RS256", "ES256"},
+	"scope_claim": "scope",
+	"key_refresh": "15m",
+}
+
+// introspectionDefaults fill in an issuer's introspection table when it
+// has a url.
+var introspectionDefaults = map[string]any{
+	"cache_ttl": "60s",
 }
 
 // fill sets in m every key of defaults that m lacks, descending into
@@ -48,6 +96,11 @@ func fill(m, defaults map[string]any) {
 			}
 			fill(v.(map[string]any), sub)
 		case !ok:
+			// A list is copied, so that nothing decoded from m shares
+			// the defaults' own.
+			if l, isList := d.([]string); isList {
+				d = append([]string{}, l...)
+			}
 			m[k] = d
 		}
 	}
@@ -59,5 +112,14 @@ func fillDefaults(raw map[string]any) {
 	plugins, _ := raw["plugins"].([]any)
 	for _, p := range plugins {
 		fill(p.(map[string]any), pluginDefaults)
+	}
+	issuers, _ := raw["auth"].(map[string]any)["issuers"].([]any)
+	for _, e := range issuers {
+		iss := e.(map[string]any)
+		fill(iss, issuerDefaults)
+		in, _ := iss["introspection"].(map[string]any)
+		if url, _ := in["url"].(string); url != "" {
+			fill(in, introspectionDefaults)
+		}
 	}
 }

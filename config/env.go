@@ -15,12 +15,15 @@ import (
 // lowercased: TOOLGATE_SERVER__LISTEN sets server.listen and
 // TOOLGATE_TOOLS__ECHO__CALL_TIMEOUT sets tools.echo.call_timeout.
 //
+// TOOLGATE_AUTH__ENABLED=false and TOOLGATE_AUTH__LOCAL__ENABLED=true set
+// booleans: true or false (also 1, 0, t, f and capitalised forms).
+//
 // Being lowercased, a variable cannot reach a [tools.NAME] table whose
-// NAME has capitals. Only keys of tables can be set; [[plugins]] entries
-// cannot, since an index into the file's list is too fragile to aim at
-// from outside. A
-// variable without a double underscore names no key of a table and is left
-// alone: TOOLGATE_PLUGIN, for one, is the plugin handshake's cookie.
+// NAME has capitals. Only keys of tables can be set; [[plugins]] and
+// [[auth.issuers]] entries cannot, since an index into the file's list is
+// too fragile to aim at from outside. A variable without a double
+// underscore names no key of a table and is left alone: TOOLGATE_PLUGIN,
+// for one, is the plugin handshake's cookie.
 const envPrefix = "TOOLGATE_"
 
 // envSep separates levels in a variable's name.
@@ -106,9 +109,16 @@ func envValue(s string, t reflect.Type) (any, string) {
 			return nil, fmt.Sprintf("must be an integer, got %q", s)
 		}
 		return n, ""
+	case t.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, fmt.Sprintf("must be true or false, got %q", s)
+		}
+		return b, ""
 	case t.Kind() == reflect.Slice:
 		// An empty value sets an empty list, which for tools.X.scopes
-		// means the tool needs no scope.
+		// means the tool needs no scope and for auth.challenge_scopes
+		// that a challenge names none.
 		return append([]string{}, strings.FieldsFunc(s, isListSep)...), ""
 	}
 	return s, ""

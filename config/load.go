@@ -69,7 +69,7 @@ func parse(doc []byte) (*Config, []Problem) {
 	}
 
 	problems := slices.Concat(env.problems, cf.problems)
-	for _, p := range c.validate() {
+	for _, p := range c.validate(cf.bad, env.set) {
 		// A value the conformer refused is gone: what stands in its
 		// place is no news.
 		if !slices.ContainsFunc(cf.bad, func(bad string) bool { return under(p.Key, bad) }) {

@@ -9,10 +9,15 @@ import (
 // else resolved against dir, the config file's directory, so that the
 // server finds its plugins wherever it is started from.
 func (p Plugin) BinaryPath(dir string) string {
-	if filepath.IsAbs(p.Path) {
-		return filepath.Clean(p.Path)
+	return resolve(dir, p.Path)
+}
+
+// resolve is path p as is if it is absolute, else resolved against dir.
+func resolve(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
 	}
-	return filepath.Join(dir, p.Path)
+	return filepath.Join(dir, p)
 }
 
 // PluginPath is the absolute path of p's binary, p.BinaryPath(c.Dir).

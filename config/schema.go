@@ -81,6 +81,11 @@ func (c *conformer) value(key string, v any, t reflect.Type) bool {
 			c.refuse(key, "must be an integer, got %s", tomlType(v))
 			return false
 		}
+	case t.Kind() == reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			c.refuse(key, "must be a boolean, got %s", tomlType(v))
+			return false
+		}
 	case t.Kind() == reflect.Struct:
 		m, ok := v.(map[string]any)
 		if !ok {

@@ -27,18 +27,31 @@ var (
 
 // validate reports every value that cannot work, and normalises those
 // that can be spelled more than one way: URLs get a lowercase scheme and
-// host, digests lowercase hex.
-func (c *Config) validate() []Problem {
-	var v validator
+// host, digests lowercase hex. bad are the keys the conformer refused,
+// whose defaults now stand in their place; set maps the keys the
+// environment set to the variables that set them.
+func (c *Config) validate(bad []string, set map[string]string) []Problem {
+	v := validator{bad: bad, set: set}
 	v.server(&c.Server)
 	v.log(c.Log)
 	v.plugins(c.Plugins)
 	v.tools(c.Tools)
+	v.auth(c)
+	v.metrics(c)
+	v.audit(c.Audit)
 	return v.problems
 }
 
 type validator struct {
 	problems []Problem
+	bad      []string
+	set      map[string]string
+}
+
+// refused reports whether the conformer refused key or a table holding
+// it, so that what key holds now is a default rather than the file's word.
+func (v *validator) refused(key string) bool {
+	return slices.ContainsFunc(v.bad, func(bad string) bool { return under(key, bad) })
 }
 
 func (v *validator) add(key, format string, args ...any) {
@@ -112,6 +125,8 @@ func (v *validator) server(s *Server) {
 	// A session that never expires would hold its place under
 	// max_sessions for good.
 	v.positive("server.session_idle_timeout", s.SessionIdleTimeout)
+	// Zero shuts down without waiting for running requests.
+	v.within("server.drain_timeout", s.DrainTimeout, 0, maxDrainTimeout)
 	if s.MaxSessions < 1 {
 		v.add("server.max_sessions", "must be positive, got %d", s.MaxSessions)
 	}
@@ -204,21 +219,26 @@ func (v *validator) tools(ts map[string]Tool) {
 		if !toolName.MatchString(name) {
 			v.add(key, "%q is not a tool name: 1 to 128 of A-Z a-z 0-9 _ . -", name)
 		}
-		listed := map[string]int{}
-		for i, s := range t.Scopes {
-			k := entry(child(key, "scopes"), i)
-			j, dup := listed[s]
-			switch {
-			case s == "":
-				v.add(k, "must not be empty")
-			case !scopeToken.MatchString(s):
-				v.add(k, "%q is not an OAuth scope token (RFC 6749 §3.3)", s)
-			case dup:
-				v.add(k, "%q is already scopes[%d]", s, j)
-			default:
-				listed[s] = i
-			}
-		}
+		v.scopes(key, "scopes", t.Scopes)
 		v.notNegative(child(key, "call_timeout"), t.CallTimeout)
+	}
+}
+
+// scopes checks the list of OAuth scope tokens named name in table.
+func (v *validator) scopes(table, name string, list []string) {
+	listed := map[string]int{}
+	for i, s := range list {
+		k := entry(child(table, name), i)
+		j, dup := listed[s]
+		switch {
+		case s == "":
+			v.add(k, "must not be empty")
+		case !scopeToken.MatchString(s):
+			v.add(k, "%q is not an OAuth scope token (RFC 6749 §3.3)", s)
+		case dup:
+			v.add(k, "%q is already %s[%d]", s, name, j)
+		default:
+			listed[s] = i
+		}
 	}
 }

@@ -5,6 +5,7 @@
 // A request's path through the host:
 //
 //	HTTP ─► transport (Host/Origin guard, body limit, era, session, headers)
+//	     ─► auth (bearer token ─► verify; 401 / 403 challenges)
 //	     ─► dispatch (method table: initialize, server/discover, ping, tools/list, tools/call)
 //	     ─► registry (tool name ─► plugin, scopes, timeout, schemas; arguments validated)
 //	     ─► pluginhost (gRPC stream to the plugin subprocess) ─► plugin (sdk)
@@ -19,11 +20,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/host/audit"
+	"github.com/toolgate/toolgate/host/auth"
 	"github.com/toolgate/toolgate/host/dispatch"
+	"github.com/toolgate/toolgate/host/metrics"
 	"github.com/toolgate/toolgate/host/pluginhost"
 	"github.com/toolgate/toolgate/host/registry"
 	"github.com/toolgate/toolgate/host/transport"
@@ -63,10 +70,13 @@ func BuildVersion() string {
 type Host struct {
 	cfg       *config.Config
 	log       *slog.Logger
-	plugins   []*pluginhost.Plugin
+	plugins   []*pluginhost.Supervised
 	registry  *registry.Registry
 	dispatch  *dispatch.Server
 	transport *transport.Handler
+	auth      *authSetup // nil when authorization is off
+	metrics   *prometheus.Registry
+	audit     *audit.Log // nil when the audit trail is off
 }
 
 // Start starts every plugin and builds the catalog. On error nothing is left
@@ -83,12 +93,43 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 		pluginhost.StopAll(plugins)
 		return nil, err
 	}
-	h := &Host{cfg: cfg, log: log, plugins: plugins, registry: reg}
+	if m := cfg.Metrics; m.Enabled && m.BearerTokenEnv != "" && cfg.MetricsBearerToken() == "" {
+		// Fail closed: without its token /metrics would be open to all.
+		pluginhost.StopAll(plugins)
+		return nil, fmt.Errorf("%s: metrics.bearer_token_env: the variable %s is empty or unset", cfg.File, m.BearerTokenEnv)
+	}
+	h := &Host{cfg: cfg, log: log, plugins: plugins, registry: reg, metrics: metrics.NewRegistry()}
+	h.metrics.MustRegister(pluginhost.NewCollector(plugins), buildInfo())
+	if cfg.Audit.Enabled {
+		h.audit, err = audit.Open(audit.Options{
+			Path: cfg.AuditPath(), MaxBytes: cfg.Audit.MaxBytes, MaxFiles: cfg.Audit.MaxFiles,
+			Buffer: cfg.Audit.Buffer, DropWhenFull: cfg.Audit.OnFull == "drop",
+			Logger: log.With("component", "audit"), Registerer: h.metrics,
+		})
+		if err != nil {
+			pluginhost.StopAll(plugins)
+			return nil, fmt.Errorf("audit trail: %w", err)
+		}
+	}
+	var authenticator *auth.Authenticator
+	toolsList := ""
+	if cfg.Auth.Enabled {
+		if h.auth, err = setupAuth(ctx, cfg, reg, h, h.metrics); err != nil {
+			h.Close()
+			return nil, err
+		}
+		authenticator, toolsList = h.auth.authenticator, cfg.Auth.ToolsList
+	} else {
+		log.Warn("authorization is off: anyone who can reach the endpoint may call every tool (auth.enabled = false)")
+	}
 	h.dispatch = dispatch.New(reg, dispatch.Options{
 		Info:         dispatch.Implementation{Name: "toolgate", Title: "Toolgate", Version: BuildVersion()},
 		Instructions: cfg.Server.Instructions,
 		PageSize:     cfg.Server.PageSize,
+		ToolsList:    toolsList,
 		Logger:       log.With("component", "dispatch"),
+		Registerer:   h.metrics,
+		Audit:        h.audit,
 	})
 	h.transport = transport.New(h.dispatch, transport.Options{
 		MaxBodyBytes:       cfg.Server.MaxBodyBytes,
@@ -98,12 +139,25 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 		Loopback:           isLoopbackListen(cfg.Server.Listen),
 		SessionIdleTimeout: cfg.Server.SessionIdleTimeout,
 		MaxSessions:        cfg.Server.MaxSessions,
+		Auth:               authenticator,
 		Logger:             log.With("component", "transport"),
+		Registerer:         h.metrics,
+		Audit:              h.audit,
 	})
 	return h, nil
 }
 
-func sources(cfg *config.Config, plugins []*pluginhost.Plugin) []registry.Source {
+// buildInfo is the constant toolgate_build_info series, which says what
+// runs where.
+func buildInfo() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "toolgate_build_info",
+		Help:        "Always 1; the labels say which Toolgate and Go runtime serve.",
+		ConstLabels: prometheus.Labels{"version": BuildVersion(), "goversion": runtime.Version()},
+	}, func() float64 { return 1 })
+}
+
+func sources(cfg *config.Config, plugins []*pluginhost.Supervised) []registry.Source {
 	out := make([]registry.Source, len(plugins))
 	for i, p := range plugins {
 		out[i] = registry.Source{Plugin: p.Name, Tools: p.Tools, Timeout: cfg.Plugins[i].CallTimeout, Backend: p}
@@ -118,23 +172,22 @@ func (h *Host) Tools() []*registry.Tool { return h.registry.All() }
 func (h *Host) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(h.cfg.Server.Path, h.transport)
+	mux.Handle("/healthz", h.transport.GuardHost(http.HandlerFunc(h.healthz)))
+	mux.Handle("/readyz", h.transport.GuardHost(http.HandlerFunc(h.readyz)))
+	if h.cfg.Metrics.Enabled && h.cfg.Metrics.Listen == "" {
+		mux.Handle("/metrics", h.transport.GuardHost(h.metricsHandler()))
+	}
+	if h.auth != nil {
+		for path, handler := range h.auth.routes {
+			mux.Handle(path, h.transport.GuardHost(handler))
+		}
+	}
 	return mux
 }
 
-// Serve listens on server.listen and serves until ctx is done, then shuts
-// down: it stops accepting, lets running requests finish for up to drain,
-// and stops the plugins.
-func (h *Host) Serve(ctx context.Context, drain time.Duration) error {
-	ln, err := net.Listen("tcp", h.cfg.Server.Listen)
-	if err != nil {
-		h.Close()
-		return fmt.Errorf("listening on %s (server.listen): %w", h.cfg.Server.Listen, err)
-	}
-	return h.ServeListener(ctx, ln, drain)
-}
-
-// ServeListener is Serve on a listener the caller opened.
-func (h *Host) ServeListener(ctx context.Context, ln net.Listener, drain time.Duration) error {
+// Serve serves on ln until ctx is done, then shuts down: it stops accepting,
+// lets running requests finish for up to drain, and stops the plugins.
+func (h *Host) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
 	defer h.Close()
 	s := h.cfg.Server
 	srv := &http.Server{
@@ -150,8 +203,15 @@ func (h *Host) ServeListener(ctx context.Context, ln net.Listener, drain time.Du
 	defer stopSessions()
 	go h.transport.Run(sessCtx)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if m := h.cfg.Metrics; m.Enabled && m.Listen != "" {
+		msrv, err := h.serveMetrics(m.Listen, errc)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+	}
 	h.log.Info("serving MCP", "url", h.cfg.CanonicalURL(), "listen", ln.Addr().String(),
 		"tools", len(h.registry.All()), "plugins", len(h.plugins))
 
@@ -172,8 +232,37 @@ func (h *Host) ServeListener(ctx context.Context, ln net.Listener, drain time.Du
 	return nil
 }
 
-// Close stops every plugin.
+// serveMetrics serves /metrics on its own listener, for deployments that
+// keep scraping off the MCP port.
+func (h *Host) serveMetrics(addr string, errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s (metrics.listen): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", h.metricsHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: h.cfg.Server.ReadHeaderTimeout}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serving metrics: %w", err)
+		}
+	}()
+	h.log.Info("serving metrics", "listen", ln.Addr().String())
+	return srv, nil
+}
+
+// Close flushes the audit trail, stops the key refreshes and every plugin.
+// The trail closes first: no call is running by now, so every record it
+// will ever get is in its buffer.
 func (h *Host) Close() {
+	if h.audit != nil {
+		if err := h.audit.Close(); err != nil {
+			h.log.Error("closing the audit trail", "error", err)
+		}
+	}
+	if h.auth != nil {
+		h.auth.verifier.Close()
+	}
 	pluginhost.StopAll(h.plugins)
 }
 

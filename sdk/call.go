@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
@@ -112,4 +113,10 @@ func (c *Call) finish(r *toolgatev1.CallToolResult) error {
 	defer c.mu.Unlock()
 	c.done = true
 	return c.send(&toolgatev1.CallToolEvent{Event: &toolgatev1.CallToolEvent_Result{Result: r}})
+}
+
+// Logger returns the plugin's logger tagged with this call's request id and
+// tool, so the host's log ties the plugin's lines to the request.
+func (c *Call) Logger() *slog.Logger {
+	return Logger.With("request_id", c.RequestID, "tool", c.Tool)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -59,6 +60,7 @@ func (c Config) Decode(v any) error {
 // tagged with the plugin's name; use Logger to write them.
 func Serve(p *Plugin) {
 	protectHandshake()
+	go watchParent(time.Second)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         PluginSet(newServer(p, Logger)),

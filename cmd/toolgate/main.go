@@ -2,6 +2,8 @@
 //
 //	toolgate [serve] [--config mcp.toml]   serve MCP (the default command)
 //	toolgate check   [--config mcp.toml]   validate the config, start each plugin, print the tools
+//	toolgate token   --sub NAME [--scope S] mint a token from the local issuer
+//	toolgate audit verify FILE...          check an audit trail's hash chain
 //	toolgate version                       print the version
 package main
 
@@ -12,10 +14,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/host"
@@ -26,6 +28,10 @@ const usage = `usage: toolgate <command> [flags]
 commands:
   serve     serve MCP over Streamable HTTP (the default)
   check     validate the config, start every plugin, print the tool table
+  token     mint an access token from the local issuer (auth.local), for testing:
+              toolgate token --sub alice --scope "tools:echo files:read" [--ttl 1h]
+  audit     verify audit trail files, oldest first:
+              toolgate audit verify data/audit.log.1 data/audit.log
   version   print the version
 
 flags of serve and check:
@@ -46,6 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args, stderr)
 	case "check":
 		return check(args, stdout, stderr)
+	case "token":
+		return token(args, stdout, stderr)
+	case "audit":
+		return auditCmd(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "toolgate", host.BuildVersion())
 		return 0
@@ -69,7 +79,11 @@ func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, i
 		fmt.Fprintf(stderr, "toolgate %s: unexpected argument %q\n", name, fs.Arg(0))
 		return nil, 2
 	}
-	cfg, err := config.Load(*path)
+	return loadConfigFile(name, *path, stderr)
+}
+
+func loadConfigFile(name, path string, stderr io.Writer) (*config.Config, int) {
+	cfg, err := config.Load(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "toolgate %s: invalid configuration:\n%v\n", name, err)
 		return nil, 1
@@ -87,9 +101,6 @@ func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// drainTimeout bounds how long shutdown waits for running requests.
-const drainTimeout = 30 * time.Second
-
 func serve(args []string, stderr io.Writer) int {
 	cfg, code := loadConfig("serve", args, stderr)
 	if cfg == nil {
@@ -98,12 +109,23 @@ func serve(args []string, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Listen first: with port 0 the kernel picks the port, and the
+	// server's canonical URL (token audience, metadata) must name it.
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		log.Error("cannot listen", "listen", cfg.Server.Listen, "error", err, "hint", "another process may hold the port; change server.listen")
+		return 1
+	}
+	if _, port, _ := net.SplitHostPort(cfg.Server.Listen); port == "0" {
+		cfg.Server.Listen = ln.Addr().String()
+	}
 	h, err := host.Start(ctx, cfg, log)
 	if err != nil {
+		ln.Close()
 		log.Error("cannot start", "error", err)
 		return 1
 	}
-	if err := h.Serve(ctx, drainTimeout); err != nil {
+	if err := h.Serve(ctx, ln, cfg.Server.DrainTimeout); err != nil {
 		log.Error("stopped with an error", "error", err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			return 3 // the drain did not complete

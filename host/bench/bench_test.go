@@ -1,6 +1,7 @@
 // Package bench measures Toolgate's tools/call path, through the real
 // toolgate binary and its echo plugin subprocess, against the same tool
-// served in process by the official Go SDK (package baseline).
+// served in process by the official Go SDK (package baseline), and what
+// checking a bearer token on every request adds to it.
 //
 // It holds benchmarks only: `go test ./...` runs none of them and builds
 // nothing. Run them with
@@ -28,15 +29,36 @@ func TestMain(m *testing.M) {
 }
 
 // BenchmarkToolsCallEcho calls the echo tool from 32 connections at once:
-// Toolgate in both protocol eras, and the go-sdk baseline.
+// Toolgate in both protocol eras, each with token checks off and on (the
+// "-auth" rows, a host of their own), and the go-sdk baseline. An era's
+// two rows run one after the other, so that their ratio, the cost of
+// authorization, sees the same machine load.
 func BenchmarkToolsCallEcho(b *testing.B) {
-	var tg lazyToolgate
-	defer tg.close()
-	b.Run("toolgate-2025-11-25", func(b *testing.B) {
-		s := tg.get(b)
-		benchCall(b, sessionForm(s.url, s.session))
-	})
-	b.Run("toolgate-2026-07-28", func(b *testing.B) { benchCall(b, statelessForm(tg.get(b).url)) })
+	hosts := []struct {
+		suffix string
+		tg     *lazyToolgate
+	}{
+		{"", &lazyToolgate{}},
+		{"-auth", &lazyToolgate{auth: true}},
+	}
+	for _, h := range hosts {
+		defer h.tg.close()
+	}
+	eras := []struct {
+		name string
+		form func(s *server) form
+	}{
+		{"toolgate-2025-11-25", func(s *server) form { return sessionForm(s.url, s.session) }},
+		{"toolgate-2026-07-28", func(s *server) form { return statelessForm(s.url) }},
+	}
+	for _, era := range eras {
+		for _, h := range hosts {
+			b.Run(era.name+h.suffix, func(b *testing.B) {
+				s := h.tg.get(b)
+				benchCall(b, era.form(s).withToken(s.token))
+			})
+		}
+	}
 	b.Run("baseline-go-sdk", func(b *testing.B) {
 		base := httptest.NewServer(baseline.Handler())
 		defer base.Close()

@@ -61,6 +61,17 @@ func plainForm(url string) form {
 	return form{url: url, header: mcpHeader("2025-11-25")}
 }
 
+// withToken returns f with token as its bearer credential; an empty token
+// leaves f as it is, for a server that checks none.
+func (f form) withToken(token string) form {
+	if token == "" {
+		return f
+	}
+	f.header = f.header.Clone()
+	f.header.Set("Authorization", "Bearer "+token)
+	return f
+}
+
 const modernMeta = `,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",` +
 	`"io.modelcontextprotocol/clientCapabilities":{}}`
 
@@ -98,9 +109,23 @@ func (f form) post(c *http.Client, header http.Header, body []byte, buf *bytes.B
 
 // verify sends one call and checks the whole result, so that a benchmark
 // never times error answers (Toolgate sends those with status 200 too).
+// A form with a token is first sent without it and must be refused: else
+// the server checks no tokens, and an auth row would time an auth-off
+// server without anyone noticing.
 func (f form) verify(tb testing.TB, c *http.Client) {
 	tb.Helper()
 	var buf bytes.Buffer
+	if f.header.Get("Authorization") != "" {
+		h := f.header.Clone()
+		h.Del("Authorization")
+		status, err := f.post(c, h, f.appendBody(nil, 1), &buf)
+		if err != nil {
+			tb.Fatalf("checking tools/call without a token on %s: %v", f.url, err)
+		}
+		if status != http.StatusUnauthorized {
+			tb.Fatalf("checking tools/call without a token on %s: status %d, want 401\nresponse: %s", f.url, status, buf.Bytes())
+		}
+	}
 	status, err := f.post(c, f.header.Clone(), f.appendBody(nil, 1), &buf)
 	if err != nil {
 		tb.Fatalf("checking tools/call on %s: %v", f.url, err)
@@ -143,8 +168,8 @@ func checkResult(status int, body []byte) error {
 
 // initialize opens a 2025-11-25 session on a Toolgate server and returns
 // its id. The notifications/initialized that follows is what a real client
-// sends before its first call.
-func initialize(url string, c *http.Client) (string, error) {
+// sends before its first call. Both carry token, if not empty.
+func initialize(url, token string, c *http.Client) (string, error) {
 	post := func(body string, header http.Header) (*http.Response, error) {
 		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(body)))
 		if err != nil {
@@ -159,7 +184,7 @@ func initialize(url string, c *http.Client) (string, error) {
 		resp.Body.Close()
 		return resp, err
 	}
-	h := mcpHeader("2025-11-25")
+	h := form{header: mcpHeader("2025-11-25")}.withToken(token).header
 	h.Del("Mcp-Protocol-Version") // initialize negotiates it
 	resp, err := post(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",`+
 		`"capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`, h)
@@ -170,7 +195,7 @@ func initialize(url string, c *http.Client) (string, error) {
 	if resp.StatusCode != http.StatusOK || id == "" {
 		return "", fmt.Errorf("initialize: status %d, session id %q", resp.StatusCode, id)
 	}
-	h = sessionForm(url, id).header
+	h = sessionForm(url, id).withToken(token).header
 	resp, err = post(`{"jsonrpc":"2.0","method":"notifications/initialized"}`, h)
 	if err != nil {
 		return "", fmt.Errorf("notifications/initialized: %w", err)

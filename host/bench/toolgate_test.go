@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,12 +65,18 @@ type server struct {
 	// session is the 2025-11-25 session opened by the initialize that
 	// showed the server was up.
 	session string
+	// token is the bearer token every request carries when the server
+	// checks tokens, and "" when it does not.
+	token string
 }
 
 // lazyToolgate starts toolgate on first use, so that sub-benchmarks that
 // do not need it (say -bench ToolsCallEcho/baseline) do not start it, and
-// the ones that do share one server. Its owner calls stop.
+// the ones that do share one server. Its owner sets auth before the first
+// get, and calls close.
 type lazyToolgate struct {
+	// auth turns token checks on, with a token minted for the server.
+	auth bool
 	s    *server
 	err  error
 	stop func()
@@ -77,7 +85,7 @@ type lazyToolgate struct {
 func (l *lazyToolgate) get(tb testing.TB) *server {
 	tb.Helper()
 	if l.s == nil && l.err == nil {
-		l.s, l.stop, l.err = launch()
+		l.s, l.stop, l.err = launch(l.auth)
 	}
 	if errors.Is(l.err, errNoGo) {
 		tb.Skipf("skipping: %v", l.err)
@@ -103,8 +111,10 @@ func startToolgate(tb testing.TB) *server {
 }
 
 // launch starts `toolgate serve` with the echo plugin on a free loopback
-// port and waits until it answers initialize. stop shuts it down.
-func launch() (s *server, stop func(), err error) {
+// port and waits until it answers initialize. With auth, the server checks
+// tokens and s.token is one it accepts for the echo tool. stop shuts it
+// down.
+func launch(auth bool) (s *server, stop func(), err error) {
 	bin, err := binaries()
 	if err != nil {
 		return nil, nil, err
@@ -126,10 +136,19 @@ func launch() (s *server, stop func(), err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the config template: %w", err)
 	}
-	conf := strings.NewReplacer("@LISTEN@", addr, "@ECHO@", filepath.Join(bin, "echo")).Replace(string(tmpl))
+	conf := strings.NewReplacer("@LISTEN@", addr, "@ECHO@", filepath.Join(bin, "echo"),
+		"@AUTH@", strconv.FormatBool(auth)).Replace(string(tmpl))
 	confPath := filepath.Join(dir, "mcp.toml")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		return nil, nil, fmt.Errorf("writing the config: %w", err)
+	}
+	var token string
+	if auth {
+		// Before the host starts, so that the key file exists when it
+		// does: the host and the mint never race to create it.
+		if token, err = mint(bin, confPath); err != nil {
+			return nil, nil, err
+		}
 	}
 	// The log goes to a file: nothing to copy per line while timing, and
 	// it can be shown if the server fails to start.
@@ -148,36 +167,60 @@ func launch() (s *server, stop func(), err error) {
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("starting toolgate: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed once toolgate has exited and been reaped; a closed
+	// channel, unlike a sent value, can be waited on by everyone who asks.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	stop = func() {
 		terminate(cmd.Process.Pid, exited)
 		os.RemoveAll(dir)
 	}
 
-	s = &server{url: "http://" + addr + "/mcp", pid: cmd.Process.Pid}
-	if s.session, err = waitReady(s.url, exited); err != nil {
+	s = &server{url: "http://" + addr + "/mcp", pid: cmd.Process.Pid, token: token}
+	if s.session, err = waitReady(s.url, token, exited, &waitErr); err != nil {
+		out, _ := os.ReadFile(logPath) // before stop removes it
 		stop()
-		out, _ := os.ReadFile(logPath)
 		return nil, nil, fmt.Errorf("toolgate did not start: %w\nits log:\n%s", err, out)
 	}
 	return s, stop, nil
 }
 
-// waitReady polls initialize until the server answers, it exits, or a
-// deadline passes: starting plugins takes a moment.
-func waitReady(url string, exited <-chan error) (session string, err error) {
+// mint has the local issuer of the config at confPath sign a token with
+// the scope the echo tool needs, as an operator would.
+func mint(bin, confPath string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "toolgate"), "token",
+		"--config", confPath, "--sub", "bench", "--scope", "tools:echo")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	token := strings.TrimSpace(string(out))
+	if err == nil && token == "" {
+		err = errors.New("it printed no token")
+	}
+	if err != nil {
+		return "", fmt.Errorf("toolgate token: %w\n%s", err, stderr.String())
+	}
+	return token, nil
+}
+
+// waitReady polls initialize, with token if not empty, until the server
+// answers, it exits, or a deadline passes: starting plugins takes a moment.
+// waitErr is cmd.Wait's error, to read once exited is closed.
+func waitReady(url, token string, exited <-chan struct{}, waitErr *error) (session string, err error) {
 	c := newClient()
 	defer c.CloseIdleConnections()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		id, err := initialize(url, c)
+		id, err := initialize(url, token, c)
 		if err == nil {
 			return id, nil
 		}
 		select {
-		case werr := <-exited:
-			return "", fmt.Errorf("it exited (%v)", werr)
+		case <-exited:
+			return "", fmt.Errorf("it exited (%v)", *waitErr)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -188,7 +231,7 @@ func waitReady(url string, exited <-chan error) (session string, err error) {
 
 // terminate asks toolgate to shut down, which stops its plugins too, and
 // kills its process group if it has not exited in time.
-func terminate(pid int, exited <-chan error) {
+func terminate(pid int, exited <-chan struct{}) {
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	select {
 	case <-exited:

@@ -12,7 +12,11 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/toolgate/toolgate/host/audit"
 	"github.com/toolgate/toolgate/host/jsonrpc"
 	"github.com/toolgate/toolgate/host/registry"
 )
@@ -29,7 +33,15 @@ type Options struct {
 	Info         Implementation
 	Instructions string
 	PageSize     int
-	Logger       *slog.Logger
+	// ToolsList is how tools/list treats tools the caller may not call:
+	// "filter" leaves them out, "mark" lists them marked not callable, ""
+	// (authorization off) lists all.
+	ToolsList string
+	Logger    *slog.Logger
+	// Registerer receives the operation metrics.
+	Registerer prometheus.Registerer
+	// Audit, when set, records every tool call.
+	Audit *audit.Log
 }
 
 // Server answers MCP requests. It is safe for concurrent use; the tool
@@ -39,11 +51,12 @@ type Server struct {
 	registry atomic.Pointer[registry.Registry]
 	// serverInfoMeta is the modern era's result _meta, encoded once.
 	serverInfoMeta json.RawMessage
+	observer       *observer
 }
 
 // New returns a Server over the given catalog.
 func New(reg *registry.Registry, opts Options) *Server {
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, observer: newObserver(opts.Registerer, opts.Logger)}
 	s.registry.Store(reg)
 	s.serverInfoMeta, _ = json.Marshal(map[string]Implementation{metaServerInfo: opts.Info})
 	return s
@@ -57,12 +70,36 @@ func (s *Server) Registry() *registry.Registry { return s.registry.Load() }
 
 // Handle answers one request. The result is ready to be encoded as the
 // JSON-RPC result; a *jsonrpc.Error is the JSON-RPC error to send instead.
-func (s *Server) Handle(ctx context.Context, r *Request) (any, *jsonrpc.Error) {
+func (s *Server) Handle(ctx context.Context, r *Request) (result any, jerr *jsonrpc.Error) {
+	defer s.observe(r, time.Now(), &result, &jerr)
 	h, ok := s.handler(r)
 	if !ok {
 		return nil, jsonrpc.NewError(jsonrpc.CodeMethodNotFound, "method not found: "+r.Method)
 	}
 	return h(ctx, r)
+}
+
+// observe records a handled request; it runs deferred, so it sees the
+// final result and error.
+func (s *Server) observe(r *Request, start time.Time, result *any, jerr **jsonrpc.Error) {
+	var tool *registry.Tool
+	if r.Method == "tools/call" && r.Params.Name != nil {
+		tool, _ = s.registry.Load().Lookup(*r.Params.Name)
+	}
+	s.observer.observe(r, tool, *result, *jerr, time.Since(start))
+}
+
+// RequiredScopes returns the scopes a request needs beyond a valid token:
+// a tool's scopes for tools/call, none for everything else. An unknown tool
+// needs none here; Handle then answers that it does not exist.
+func (s *Server) RequiredScopes(r *Request) []string {
+	if r.Method != "tools/call" || r.Params.Name == nil {
+		return nil
+	}
+	if t, ok := s.registry.Load().Lookup(*r.Params.Name); ok {
+		return t.Scopes
+	}
+	return nil
 }
 
 type handlerFunc func(context.Context, *Request) (any, *jsonrpc.Error)

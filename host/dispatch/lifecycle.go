@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/toolgate/toolgate/host/jsonrpc"
 )
@@ -34,17 +35,19 @@ type initializeResult struct {
 // Initialize answers a session-era initialize and returns the negotiated
 // version: the client's when it is a session-era version, else the newest
 // session-era version (the client then decides whether it can speak it).
-func (s *Server) Initialize(r *Request) (any, string, *jsonrpc.Error) {
+func (s *Server) Initialize(r *Request) (result any, version string, jerr *jsonrpc.Error) {
+	defer s.observe(r, time.Now(), &result, &jerr)
 	if r.Params.ProtocolVersion == nil {
 		return nil, "", invalidParams("initialize: params.protocolVersion is required")
 	}
 	if r.Params.Capabilities == nil {
 		return nil, "", invalidParams("initialize: params.capabilities is required")
 	}
-	version := *r.Params.ProtocolVersion
+	version = *r.Params.ProtocolVersion
 	if !IsSessionVersion(version) {
 		version = SessionVersions[0]
 	}
+	r.ProtocolVersion = version
 	return &initializeResult{
 		ProtocolVersion: version,
 		Capabilities:    capabilities,

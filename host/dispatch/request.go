@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/toolgate/toolgate/host/auth/verify"
 	"github.com/toolgate/toolgate/host/jsonrpc"
 )
 
@@ -28,16 +29,9 @@ type Request struct {
 	ProtocolVersion string
 	// RequestID is the host's id for this request, for logs and plugins.
 	RequestID string
-	Caller    Caller
-}
-
-// Caller is who makes the request, as authentication established it.
-type Caller struct {
-	Subject  string
-	ClientID string
-	Issuer   string
-	Scopes   []string
-	Claims   json.RawMessage
+	// Caller is who makes the request, as authentication established it;
+	// nil when authorization is off.
+	Caller *verify.Identity
 }
 
 // Params holds every params field any supported method reads; one decode

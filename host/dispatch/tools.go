@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/toolgate/toolgate/host/auth"
+	"github.com/toolgate/toolgate/host/auth/verify"
 	"github.com/toolgate/toolgate/host/jsonrpc"
 	"github.com/toolgate/toolgate/host/pluginhost"
 	"github.com/toolgate/toolgate/host/registry"
@@ -30,18 +33,32 @@ func (s *Server) listTools(_ context.Context, r *Request) (any, *jsonrpc.Error) 
 	if r.Params.Cursor != nil {
 		cursor = *r.Params.Cursor
 	}
-	page, next, err := s.registry.Load().Page(cursor, s.opts.PageSize, nil)
+	callable := func(t *registry.Tool) bool {
+		return r.Caller == nil || len(auth.Missing(t.Scopes, r.Caller.Scopes)) == 0
+	}
+	var keep func(*registry.Tool) bool
+	if s.opts.ToolsList == "filter" {
+		keep = callable
+	}
+	page, next, err := s.registry.Load().Page(cursor, s.opts.PageSize, keep)
 	if err != nil {
 		return nil, invalidParams("tools/list: %v", err)
 	}
 	res := &listToolsResult{Tools: make([]json.RawMessage, len(page)), NextCursor: next}
 	for i, t := range page {
 		res.Tools[i] = t.Definition
+		if s.opts.ToolsList == "mark" {
+			res.Tools[i] = t.MarkedDefinition(callable(t))
+		}
 	}
 	if r.Modern {
 		res.ResultType = "complete"
 		res.Meta = s.serverInfoMeta
-		res.cacheHints = &cacheHints{TTLMs: listTTL.Milliseconds(), CacheScope: "public"}
+		scope := "public"
+		if s.opts.ToolsList != "" {
+			scope = "private" // the list depends on the caller's token
+		}
+		res.cacheHints = &cacheHints{TTLMs: listTTL.Milliseconds(), CacheScope: scope}
 	}
 	return res, nil
 }
@@ -61,10 +78,33 @@ func (s *Server) callTool(ctx context.Context, r *Request) (any, *jsonrpc.Error)
 	} else if args[0] != '{' {
 		return nil, invalidParams("tools/call: params.arguments must be an object")
 	}
+	if s.opts.Audit == nil {
+		res, jerr, _ := s.runTool(ctx, r, tool, args)
+		return res, jerr
+	}
+	// Room for the audit record is claimed before the tool runs: when the
+	// trail cannot keep up, the call is refused rather than left unrecorded.
+	slot, err := s.opts.Audit.Reserve()
+	if err != nil {
+		s.opts.Logger.Error("refused a tool call: the audit trail cannot take its record", "tool", tool.Name, "request_id", r.RequestID, "error", err)
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeUnavailable,
+			Message: "tool calls are refused for now: the audit trail cannot keep up; retry shortly"}
+	}
+	start := time.Now()
+	res, jerr, outcome := s.runTool(ctx, r, tool, args)
+	if err := slot.Commit(callRecord(r, tool, args, outcome, time.Since(start))); err != nil {
+		s.opts.Logger.Error("the audit record of a tool call was lost", "tool", tool.Name, "request_id", r.RequestID, "error", err)
+	}
+	return res, jerr
+}
+
+// runTool validates the arguments, calls the plugin and checks its result;
+// outcome names how the call ended, for the audit trail.
+func (s *Server) runTool(ctx context.Context, r *Request, tool *registry.Tool, args json.RawMessage) (any, *jsonrpc.Error, string) {
 	// Input that breaks the schema is a tool execution error, so the model
 	// sees which field to fix (MCP 2025-11-25 and later).
 	if err := tool.ValidateArguments(args); err != nil {
-		return s.toolError(r, "Invalid arguments for tool %s: %v", tool.Name, err), nil
+		return s.toolError(r, "Invalid arguments for tool %s: %v", tool.Name, err), nil, "invalid_arguments"
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, tool.Timeout)
@@ -72,9 +112,14 @@ func (s *Server) callTool(ctx context.Context, r *Request) (any, *jsonrpc.Error)
 	res, err := tool.Backend.CallTool(ctx, &toolgatev1.CallToolRequest{
 		Name:      tool.Name,
 		Arguments: args,
-		Caller:    r.Caller.proto(),
+		Caller:    callerProto(r.Caller),
 		RequestId: r.RequestID,
 	}, nil)
+	if ctx.Err() == context.DeadlineExceeded {
+		// The plugin shares the deadline and may answer first with an
+		// error of its own; the call still timed out.
+		err = ctx.Err()
+	}
 	if err != nil {
 		return s.callFailed(r, tool, err)
 	}
@@ -83,34 +128,38 @@ func (s *Server) callTool(ctx context.Context, r *Request) (any, *jsonrpc.Error)
 			s.opts.Logger.Error("tool result breaks its output schema", "tool", tool.Name, "plugin", tool.Plugin,
 				"request_id", r.RequestID, "error", err)
 			return nil, jsonrpc.NewError(jsonrpc.CodeInternalError,
-				fmt.Sprintf("tool %s returned structuredContent that does not match its outputSchema: %v", tool.Name, err))
+				fmt.Sprintf("tool %s returned structuredContent that does not match its outputSchema: %v", tool.Name, err)), "error"
 		}
 	}
 	out, err := s.encodeCallResult(r, res)
 	if err != nil {
-		return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, fmt.Sprintf("tool %s returned a result that cannot be encoded: %v", tool.Name, err))
+		return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, fmt.Sprintf("tool %s returned a result that cannot be encoded: %v", tool.Name, err)), "error"
 	}
-	return out, nil
+	if res.GetIsError() {
+		return out, nil, "tool_error"
+	}
+	return out, nil, "ok"
 }
 
 // callFailed turns a failed plugin call into the answer the client gets. A
 // timeout is a tool error the model can act on; a dead plugin is a
 // retryable protocol error; anything else is an internal error.
-func (s *Server) callFailed(r *Request, tool *registry.Tool, err error) (any, *jsonrpc.Error) {
+func (s *Server) callFailed(r *Request, tool *registry.Tool, err error) (any, *jsonrpc.Error, string) {
 	log := s.opts.Logger.With("tool", tool.Name, "plugin", tool.Plugin, "request_id", r.RequestID)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		log.Warn("tool call timed out", "timeout", tool.Timeout)
-		return s.toolError(r, "tool %s did not finish within %s and was cancelled", tool.Name, tool.Timeout), nil
+		return s.toolError(r, "tool %s did not finish within %s and was cancelled", tool.Name, tool.Timeout), nil, "timeout"
 	case errors.Is(err, context.Canceled):
-		return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, "request cancelled")
+		return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, "request cancelled"), "cancelled"
 	case errors.Is(err, pluginhost.ErrUnavailable):
 		log.Error("plugin unavailable", "error", err)
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeUnavailable,
-			Message: fmt.Sprintf("tool %s is unavailable: its plugin %s is not running; retry shortly", tool.Name, tool.Plugin)}
+			Message: fmt.Sprintf("tool %s is unavailable: plugin %s %s; retry shortly", tool.Name, tool.Plugin,
+				strings.TrimPrefix(err.Error(), pluginhost.ErrUnavailable.Error()+": "))}, "unavailable"
 	}
 	log.Error("tool call failed", "error", err)
-	return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, fmt.Sprintf("tool %s failed in plugin %s: %v", tool.Name, tool.Plugin, err))
+	return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, fmt.Sprintf("tool %s failed in plugin %s: %v", tool.Name, tool.Plugin, err)), "error"
 }
 
 func (s *Server) toolError(r *Request, format string, args ...any) any {
@@ -125,9 +174,15 @@ func (s *Server) toolError(r *Request, format string, args ...any) any {
 	return res
 }
 
-func (c Caller) proto() *toolgatev1.Caller {
-	if c.Subject == "" && c.ClientID == "" {
+// callerProto is the caller as a plugin sees it: never the token itself.
+func callerProto(id *verify.Identity) *toolgatev1.Caller {
+	if id == nil {
 		return nil
 	}
-	return &toolgatev1.Caller{Subject: c.Subject, ClientId: c.ClientID, Issuer: c.Issuer, Scopes: c.Scopes, Claims: c.Claims}
+	c := &toolgatev1.Caller{Subject: id.Subject, ClientId: id.ClientID, Issuer: id.Issuer, Scopes: id.Scopes}
+	if len(id.Claims) > 0 {
+		// Claims came from a JSON token, so they encode.
+		c.Claims, _ = json.Marshal(id.Claims)
+	}
+	return c
 }

@@ -20,6 +20,10 @@ const (
 	CodeBadRequest = -32000
 	// CodeSessionNotFound: the Mcp-Session-Id names no live session.
 	CodeSessionNotFound = -32001
+	// CodeUnauthorized and CodeForbidden accompany HTTP 401 and 403: the
+	// WWW-Authenticate header says what to do.
+	CodeUnauthorized = -32004
+	CodeForbidden    = -32005
 	// CodeUnavailable: the plugin behind a tool cannot take the call now;
 	// the client may retry.
 	CodeUnavailable = -32003

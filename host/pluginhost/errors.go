@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"google.golang.org/grpc/codes"
@@ -21,11 +22,11 @@ func grpcError(err error) error {
 	case codes.DeadlineExceeded:
 		return fmt.Errorf("%w: %s", context.DeadlineExceeded, st.Message())
 	case codes.Unavailable:
-		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())
+		return fmt.Errorf("%w: lost its connection (%s)", ErrUnavailable, st.Message())
 	}
 	return fmt.Errorf("%s (%s)", st.Message(), st.Code())
 }
 
 // ErrUnavailable means the plugin process cannot be reached: it exited or
 // its connection broke.
-var ErrUnavailable = fmt.Errorf("plugin unavailable")
+var ErrUnavailable = errors.New("plugin unavailable")

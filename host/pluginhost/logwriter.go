@@ -65,11 +65,13 @@ func (w *logWriter) emit(line []byte) {
 	msg := takeString(rec, "msg", "@message")
 	delete(rec, "time")
 	delete(rec, "@timestamp")
-	attrs := make([]slog.Attr, 0, len(rec)+1)
+	// The plugin's own attributes go in a group of their own, so a plugin
+	// cannot pass itself off as another plugin or a host component.
+	attrs := make([]slog.Attr, 0, len(rec))
 	for k, v := range rec {
 		attrs = append(attrs, slog.Any(k, v))
 	}
-	w.log.LogAttrs(context.Background(), parseLevel(level), msg, attrs...)
+	w.log.LogAttrs(context.Background(), parseLevel(level), msg, slog.Attr{Key: "attrs", Value: slog.GroupValue(attrs...)})
 }
 
 func takeString(rec map[string]any, keys ...string) string {

@@ -15,7 +15,7 @@ import (
 	"log/slog"
 	"os/exec"
 	"sort"
-	"time"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -36,7 +36,13 @@ type Plugin struct {
 	Tools []*toolgatev1.Tool
 
 	client *plugin.Client
+	proto  plugin.ClientProtocol
 	rpc    toolgatev1.PluginClient
+	log    *slog.Logger
+	// exited is closed when the process ends; stopping tells an exit we
+	// asked for from a crash.
+	exited   chan struct{}
+	stopping atomic.Bool
 }
 
 // Options are what Start needs besides the plugin's own entry.
@@ -68,6 +74,7 @@ func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, erro
 	cmd := exec.Command(path, spec.Args...)
 	cmd.Dir = opts.Dir
 	cmd.Env = envList(spec.Env)
+	cmd.SysProcAttr = dieWithParent()
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig: sdk.Handshake,
 		Plugins:         sdk.PluginSet(nil),
@@ -86,20 +93,41 @@ func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, erro
 		SyncStdout: newLogWriter(log, "stdout"),
 		SyncStderr: newLogWriter(log, "stderr"),
 	})
-	p := &Plugin{Name: spec.Name, Path: path, Digest: digest, client: client}
+	p := &Plugin{Name: spec.Name, Path: path, Digest: digest, client: client, log: log, exited: make(chan struct{})}
 	if err := p.handshake(ctx, spec, cfgJSON, opts.HostVersion); err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s (%s): %w", spec.Name, path, err)
 	}
-	log.Info("plugin started", "pid", client.ReattachConfig().Pid, "tools", len(p.Tools), "sha256", digest)
+	pid := client.ReattachConfig().Pid
+	go p.watch(pid)
+	log.Info("plugin started", "pid", pid, "tools", len(p.Tools), "sha256", digest)
 	return p, nil
 }
+
+// watch logs the process's end the moment it happens and makes later calls
+// fail at once instead of on a broken connection.
+func (p *Plugin) watch(pid int) {
+	waitExit(pid)
+	close(p.exited)
+	if p.stopping.Load() {
+		p.log.Info("plugin stopped", "pid", pid)
+		return
+	}
+	p.log.Error("plugin exited unexpectedly", "pid", pid)
+}
+
+// Exited is closed when the plugin process has ended.
+func (p *Plugin) Exited() <-chan struct{} { return p.exited }
+
+// Ping asks the plugin's gRPC health service whether it still serves.
+func (p *Plugin) Ping() error { return p.proto.Ping() }
 
 func (p *Plugin) handshake(ctx context.Context, spec config.Plugin, cfgJSON []byte, hostVersion string) error {
 	proto, err := p.client.Client()
 	if err != nil {
 		return fmt.Errorf("starting: %w", err)
 	}
+	p.proto = proto
 	raw, err := proto.Dispense(sdk.PluginName)
 	if err != nil {
 		return fmt.Errorf("connecting: %w", err)
@@ -126,6 +154,11 @@ var ErrNoResult = errors.New("plugin ended the call without a result")
 // drops them) as they arrive; the final result is returned. ctx bounds the
 // call: when it is done, the plugin's context is cancelled too.
 func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
+	select {
+	case <-p.exited:
+		return nil, fmt.Errorf("%w: has exited", ErrUnavailable)
+	default:
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // releases the stream if we stop reading before its end
 	stream, err := p.rpc.CallTool(ctx, req)
@@ -151,10 +184,10 @@ func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, 
 
 // Stop ends the plugin process: go-plugin asks it to exit and kills it after
 // a grace period.
-func (p *Plugin) Stop() { p.client.Kill() }
-
-// Exited reports whether the plugin process has ended.
-func (p *Plugin) Exited() bool { return p.client.Exited() }
+func (p *Plugin) Stop() {
+	p.stopping.Store(true)
+	p.client.Kill()
+}
 
 // envList turns the configured environment into exec's form, sorted so the
 // child's environment is the same on every start.
@@ -167,32 +200,30 @@ func envList(env map[string]string) []string {
 	return out
 }
 
-// StartAll starts every configured plugin. On any failure it stops those
-// already started and returns the error: the host runs all of its plugins or
-// none.
-func StartAll(ctx context.Context, specs []config.Plugin, opts Options) ([]*Plugin, error) {
-	started := make([]*Plugin, 0, len(specs))
+// StartAll starts and supervises every configured plugin. On any failure
+// it stops those already started and returns the error: the host starts with
+// all of its plugins or not at all.
+func StartAll(ctx context.Context, specs []config.Plugin, opts Options) ([]*Supervised, error) {
+	started := make([]*Supervised, 0, len(specs))
 	for i, spec := range specs {
 		opts.Logger.Info("starting plugin", "plugin", spec.Name, "n", i+1, "of", len(specs))
-		t0 := time.Now()
-		p, err := Start(ctx, spec, opts)
+		s, err := Supervise(ctx, spec, opts)
 		if err != nil {
 			StopAll(started)
 			return nil, err
 		}
-		opts.Logger.Debug("plugin ready", "plugin", spec.Name, "took", time.Since(t0))
-		started = append(started, p)
+		started = append(started, s)
 	}
 	return started, nil
 }
 
 // StopAll stops plugins concurrently, since each may wait out a grace period.
-func StopAll(ps []*Plugin) {
-	done := make(chan struct{}, len(ps))
-	for _, p := range ps {
-		go func() { p.Stop(); done <- struct{}{} }()
+func StopAll(ss []*Supervised) {
+	done := make(chan struct{}, len(ss))
+	for _, s := range ss {
+		go func() { s.Stop(); done <- struct{}{} }()
 	}
-	for range ps {
+	for range ss {
 		<-done
 	}
 }

@@ -27,7 +27,17 @@ type annotations struct {
 	OpenWorldHint   *bool  `json:"openWorldHint,omitempty"`
 }
 
-func encodeDefinition(t *toolgatev1.Tool) (json.RawMessage, error) {
+// Keys Toolgate adds to a listed tool's _meta when authorization is on: the
+// scopes a call needs, so a client can ask for them up front, and in "mark"
+// mode whether this caller may call the tool.
+const (
+	metaRequiredScopes = "toolgate/requiredScopes"
+	metaCallable       = "toolgate/callable"
+)
+
+// encodeDefinition encodes the tool for tools/list; extra entries are
+// merged into the plugin's _meta.
+func encodeDefinition(t *toolgatev1.Tool, extra map[string]any) (json.RawMessage, error) {
 	d := definition{
 		Name:         t.GetName(),
 		Title:        t.GetTitle(),
@@ -35,12 +45,11 @@ func encodeDefinition(t *toolgatev1.Tool) (json.RawMessage, error) {
 		InputSchema:  t.GetInputSchema(),
 		OutputSchema: t.GetOutputSchema(),
 	}
-	if len(t.GetMeta()) > 0 {
-		if !json.Valid(t.GetMeta()) || t.GetMeta()[0] != '{' {
-			return nil, fmt.Errorf("_meta must be a JSON object")
-		}
-		d.Meta = t.GetMeta()
+	meta, err := mergeMeta(t.GetMeta(), extra)
+	if err != nil {
+		return nil, err
 	}
+	d.Meta = meta
 	if a := t.GetAnnotations(); a != nil {
 		ann := annotations{Title: a.GetTitle(), ReadOnlyHint: a.ReadOnlyHint, DestructiveHint: a.DestructiveHint,
 			IdempotentHint: a.IdempotentHint, OpenWorldHint: a.OpenWorldHint}
@@ -53,4 +62,20 @@ func encodeDefinition(t *toolgatev1.Tool) (json.RawMessage, error) {
 		return nil, fmt.Errorf("encoding the tool definition: %w", err)
 	}
 	return b, nil
+}
+
+func mergeMeta(plugin []byte, extra map[string]any) (json.RawMessage, error) {
+	if len(plugin) == 0 && len(extra) == 0 {
+		return nil, nil
+	}
+	m := map[string]any{}
+	if len(plugin) > 0 {
+		if err := json.Unmarshal(plugin, &m); err != nil {
+			return nil, fmt.Errorf("_meta must be a JSON object: %w", err)
+		}
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return json.Marshal(m)
 }

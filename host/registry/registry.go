@@ -39,9 +39,13 @@ type Tool struct {
 	Plugin  string
 	Scopes  []string
 	Timeout time.Duration
+	// LogArguments puts the arguments in the request log ([tools.NAME]).
+	LogArguments bool
 	// Definition is the MCP Tool object, encoded once for every tools/list.
 	Definition json.RawMessage
 	Backend    Backend
+	// marked are the definitions for tools_list = "mark": [not callable, callable].
+	marked [2]json.RawMessage
 
 	input  *schema
 	output *schema
@@ -101,17 +105,48 @@ func newTool(cfg *config.Config, src Source, def *toolgatev1.Tool) (*Tool, error
 			return nil, fmt.Errorf("outputSchema: %w", err)
 		}
 	}
-	op := cfg.Tools[t.Name]
-	t.Scopes = def.GetSuggestedScopes()
-	if op.Scopes != nil {
-		t.Scopes = op.Scopes
+	t.Scopes = requiredScopes(cfg, t.Name, def.GetSuggestedScopes())
+	t.Timeout = firstPositive(cfg.Tools[t.Name].CallTimeout, src.Timeout, cfg.Server.CallTimeout)
+	t.LogArguments = cfg.Tools[t.Name].LogArguments
+	if !cfg.Auth.Enabled {
+		t.Definition, err = encodeDefinition(def, nil)
+		return t, err
 	}
-	t.Scopes = slices.Clone(t.Scopes)
-	t.Timeout = firstPositive(op.CallTimeout, src.Timeout, cfg.Server.CallTimeout)
-	if t.Definition, err = encodeDefinition(def); err != nil {
+	scopes := map[string]any{metaRequiredScopes: t.Scopes}
+	if t.Definition, err = encodeDefinition(def, scopes); err != nil {
 		return nil, err
 	}
+	for i, callable := range []bool{false, true} {
+		if t.marked[i], err = encodeDefinition(def, map[string]any{metaRequiredScopes: t.Scopes, metaCallable: callable}); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
+}
+
+// requiredScopes picks a tool's scopes: the operator's [tools.NAME] scopes,
+// else the plugin's suggestion, else [auth] default_tool_scopes. The result
+// is sorted and never nil, so it encodes as a list.
+func requiredScopes(cfg *config.Config, tool string, suggested []string) []string {
+	s := cfg.Auth.DefaultToolScopes
+	if len(suggested) > 0 {
+		s = suggested
+	}
+	if op := cfg.Tools[tool].Scopes; op != nil {
+		s = op
+	}
+	s = append([]string{}, s...)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// MarkedDefinition is the definition for tools_list = "mark", telling the
+// caller whether it may call the tool.
+func (t *Tool) MarkedDefinition(callable bool) json.RawMessage {
+	if callable {
+		return t.marked[1]
+	}
+	return t.marked[0]
 }
 
 func firstPositive(ds ...time.Duration) time.Duration {
@@ -131,6 +166,16 @@ func (r *Registry) Lookup(name string) (*Tool, bool) {
 
 // All returns every tool in name order. The slice must not be modified.
 func (r *Registry) All() []*Tool { return r.sorted }
+
+// Scopes returns every scope some tool needs, sorted.
+func (r *Registry) Scopes() []string {
+	var all []string
+	for _, t := range r.sorted {
+		all = append(all, t.Scopes...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}
 
 // ErrBadCursor means a pagination cursor was not one this server issued.
 var ErrBadCursor = fmt.Errorf("invalid cursor: pass the nextCursor of a previous tools/list, or none")

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/toolgate/toolgate/host/auth"
+	"github.com/toolgate/toolgate/host/auth/verify"
 	"github.com/toolgate/toolgate/host/dispatch"
 	"github.com/toolgate/toolgate/host/jsonrpc"
 )
@@ -36,14 +38,19 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg, jerr := jsonrpc.Decode(body)
+	// Authentication comes before anything is acted on; it comes after
+	// decoding only so that a refusal can carry the request's id.
+	rid := newRequestID()
+	caller, ok := h.authenticate(w, r, requestID(msg, jerr), &dispatch.Request{Method: methodOf(msg), RequestID: rid})
+	if !ok {
+		return
+	}
 	if jerr != nil {
 		writeError(w, http.StatusBadRequest, jerr)
 		return
 	}
 	if msg.IsResponse {
-		// An answer to a server-to-client request; none are sent yet, so
-		// there is nothing waiting for it.
-		w.WriteHeader(http.StatusAccepted)
+		h.serveResponse(w, r, msg, caller)
 		return
 	}
 	req, jerr := dispatch.DecodeRequest(msg)
@@ -51,7 +58,11 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, jerr)
 		return
 	}
-	req.RequestID = newRequestID()
+	req.RequestID = rid
+	req.Caller = caller
+	if !h.authorize(w, r, msg, req) {
+		return
+	}
 	if req.Modern {
 		h.serveModern(w, r, msg, req)
 		return
@@ -67,14 +78,16 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 // serveModern serves a 2026-07-28 request: no session, every fact the server
 // needs in the request itself, headers mirroring the body.
 func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request) {
-	if jerr := checkModernHeaders(r.Header, msg, req); jerr != nil {
-		writeError(w, http.StatusBadRequest, jerr)
-		return
-	}
+	// The version comes first, so that any client learns which versions
+	// to retry with, whatever else is wrong with its request.
 	if !dispatch.IsModernVersion(req.ProtocolVersion) {
 		e := withID(msg, jsonrpc.CodeUnsupportedProtocolVersion, "Unsupported protocol version: "+req.ProtocolVersion)
 		e.Data = map[string]any{"supported": dispatch.SupportedVersions(), "requested": req.ProtocolVersion}
 		writeError(w, http.StatusBadRequest, e)
+		return
+	}
+	if jerr := checkModernHeaders(r.Header, msg, req); jerr != nil {
+		writeError(w, http.StatusBadRequest, jerr)
 		return
 	}
 	if req.Params.Meta.ClientCapabilities == nil {
@@ -141,22 +154,8 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request, msg *json
 		h.initialize(w, msg, req)
 		return
 	}
-	id := r.Header.Get(headerSessionID)
-	if id == "" {
-		writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeBadRequest,
-			"Bad Request: Mcp-Session-Id header is required (send initialize first, or use protocol version 2026-07-28)"))
-		return
-	}
-	s, ok := h.sessions.get(id)
+	s, ok := h.session(w, r, msg, req.Caller)
 	if !ok {
-		writeError(w, http.StatusNotFound, withID(msg, jsonrpc.CodeSessionNotFound,
-			"session not found: it ended or expired; send initialize to start a new one"))
-		return
-	}
-	if v := r.Header.Get(headerProtocolVersion); v != "" && !dispatch.IsSessionVersion(v) {
-		e := withID(msg, jsonrpc.CodeBadRequest, "Bad Request: unsupported MCP-Protocol-Version "+strconv.Quote(v))
-		e.Data = map[string]any{"supported": dispatch.SupportedVersions(), "requested": v}
-		writeError(w, http.StatusBadRequest, e)
 		return
 	}
 	req.ProtocolVersion = s.version
@@ -188,7 +187,7 @@ func (h *Handler) initialize(w http.ResponseWriter, msg *jsonrpc.Message, req *d
 		writeError(w, http.StatusOK, jerr)
 		return
 	}
-	s, err := h.sessions.create(version)
+	s, err := h.sessions.create(version, req.Caller)
 	if err != nil {
 		h.log.Warn("refused a new session", "error", err, "max_sessions", h.opts.MaxSessions)
 		writeError(w, http.StatusServiceUnavailable, withID(msg, jsonrpc.CodeBadRequest,
@@ -199,6 +198,48 @@ func (h *Handler) initialize(w http.ResponseWriter, msg *jsonrpc.Message, req *d
 	writeResult(w, msg.ID, result)
 }
 
+// session finds the session a session-era message names and checks that the
+// caller owns it and speaks its version; otherwise it answers and returns false.
+func (h *Handler) session(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, caller *verify.Identity) (*session, bool) {
+	id := r.Header.Get(headerSessionID)
+	if id == "" {
+		writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeBadRequest,
+			"Bad Request: Mcp-Session-Id header is required (send initialize first, or use protocol version 2026-07-28)"))
+		return nil, false
+	}
+	s, ok := h.sessions.get(id)
+	// A session belongs to whoever opened it: to anyone else it does not
+	// exist. The session id is never authentication.
+	if ok && !s.ownedBy(caller) {
+		h.log.Warn("refused a session opened by another caller", "remote", r.RemoteAddr)
+		ok = false
+	}
+	if !ok {
+		writeError(w, http.StatusNotFound, withID(msg, jsonrpc.CodeSessionNotFound,
+			"session not found: it ended or expired; send initialize to start a new one"))
+		return nil, false
+	}
+	// Absent, the header means the negotiated version; present, it must be it.
+	if v := r.Header.Get(headerProtocolVersion); v != "" && v != s.version {
+		e := withID(msg, jsonrpc.CodeBadRequest, fmt.Sprintf("Bad Request: MCP-Protocol-Version %q is not the session's negotiated version %q", v, s.version))
+		e.Data = map[string]any{"supported": dispatch.SupportedVersions(), "requested": v}
+		writeError(w, http.StatusBadRequest, e)
+		return nil, false
+	}
+	return s, true
+}
+
+// serveResponse takes a client's answer to a server-to-client request. None
+// are sent yet, so nothing waits for it; it must still come in a session.
+func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, caller *verify.Identity) {
+	if h.opts.Auth != nil {
+		h.opts.Auth.Allowed() // a response needs no scope
+	}
+	if _, ok := h.session(w, r, msg, caller); ok {
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
 // notify handles a session-era notification.
 func (h *Handler) notify(s *session, req *dispatch.Request) {
 	if req.Method != "notifications/cancelled" {
@@ -207,6 +248,75 @@ func (h *Handler) notify(s *session, req *dispatch.Request) {
 	if id := req.Params.RequestID; len(id) > 0 {
 		s.cancel(string(id))
 	}
+}
+
+// authenticate returns the caller when authorization is on, or sends the
+// refusal and returns false. With authorization off the caller is nil;
+// what names the request for the audit trail.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, id jsonrpc.ID, what *dispatch.Request) (*verify.Identity, bool) {
+	if h.opts.Auth == nil {
+		return nil, true
+	}
+	caller, refusal := h.opts.Auth.Authenticate(r)
+	if refusal != nil {
+		h.refuse(w, r, refusal, id)
+		h.auditRefusal(what, refusal.Reason)
+		return nil, false
+	}
+	return caller, true
+}
+
+// methodOf names a message for the audit trail: its JSON-RPC method, or
+// what it is when it has none.
+func methodOf(msg *jsonrpc.Message) string {
+	switch {
+	case msg == nil:
+		return "(undecodable message)"
+	case msg.IsResponse:
+		return "(response)"
+	}
+	return msg.Method
+}
+
+// authorize checks that the caller holds the scopes the request needs; if
+// not, it sends the 403 step-up challenge and returns false.
+func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request) bool {
+	if h.opts.Auth == nil {
+		return true
+	}
+	need := h.d.RequiredScopes(req)
+	if len(auth.Missing(need, req.Caller.Scopes)) == 0 {
+		h.opts.Auth.Allowed()
+		return true
+	}
+	h.refuse(w, r, h.opts.Auth.Forbid(req.Method, need, req.Caller.Scopes), msg.ID)
+	h.auditRefusal(req, "insufficient_scope")
+	return false
+}
+
+// refuse sends an authorization refusal: its status, its WWW-Authenticate
+// challenge and a JSON-RPC error with the request's id.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, ref *auth.Refusal, id jsonrpc.ID) {
+	h.log.Info("refused request", "reason", ref.Reason, "status", ref.Status, "remote", r.RemoteAddr)
+	w.Header().Set("WWW-Authenticate", ref.Challenge)
+	code := jsonrpc.CodeBadRequest
+	if ref.Status == http.StatusForbidden {
+		code = jsonrpc.CodeForbidden
+	} else if ref.Status == http.StatusUnauthorized {
+		code = jsonrpc.CodeUnauthorized
+	}
+	e := jsonrpc.NewError(code, ref.Message)
+	e.ID = id
+	writeError(w, ref.Status, e)
+}
+
+// requestID is the id to answer with: the message's, or the one a decode
+// error could still read.
+func requestID(msg *jsonrpc.Message, jerr *jsonrpc.Error) jsonrpc.ID {
+	if msg != nil {
+		return msg.ID
+	}
+	return jerr.ID
 }
 
 func withID(msg *jsonrpc.Message, code int, message string) *jsonrpc.Error {

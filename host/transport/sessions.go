@@ -8,12 +8,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/toolgate/toolgate/host/auth/verify"
 )
 
 // session is one session-era conversation, opened by initialize.
 type session struct {
 	id      string
 	version string // the negotiated protocol version
+	// subject and issuer own the session ("" when authorization is off).
+	subject, issuer string
+	created         time.Time
 	// lastUsed is a Unix time in nanoseconds, for idle expiry.
 	lastUsed atomic.Int64
 
@@ -22,6 +29,14 @@ type session struct {
 	// notifications/cancelled.
 	inflight map[string]context.CancelFunc
 	closed   bool
+}
+
+// ownedBy reports whether the caller is the one who opened the session.
+func (s *session) ownedBy(c *verify.Identity) bool {
+	if c == nil {
+		return s.subject == "" && s.issuer == ""
+	}
+	return c.Subject == s.subject && c.Issuer == s.issuer
 }
 
 // track registers a running request so notifications/cancelled and the
@@ -38,6 +53,7 @@ func (s *session) track(id string, cancel context.CancelFunc) (untrack func()) {
 		s.mu.Lock()
 		delete(s.inflight, id)
 		s.mu.Unlock()
+		s.lastUsed.Store(time.Now().UnixNano())
 	}
 }
 
@@ -48,6 +64,14 @@ func (s *session) cancel(id string) {
 	if c, ok := s.inflight[id]; ok {
 		c()
 	}
+}
+
+// busy reports whether a request of the session is running; a session is
+// not idle while it works.
+func (s *session) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.inflight) > 0
 }
 
 // close cancels everything the session runs.
@@ -64,6 +88,8 @@ func (s *session) close() {
 type sessions struct {
 	idle time.Duration
 	max  int
+	// duration observes how long each session lived, by protocol version.
+	duration *prometheus.HistogramVec
 
 	mu   sync.Mutex
 	byID map[string]*session
@@ -71,12 +97,31 @@ type sessions struct {
 
 var errTooManySessions = errors.New("too many open sessions")
 
-func newSessions(idle time.Duration, max int) *sessions {
-	return &sessions{idle: idle, max: max, byID: map[string]*session{}}
+func newSessions(idle time.Duration, max int, reg prometheus.Registerer) *sessions {
+	ss := &sessions{idle: idle, max: max, byID: map[string]*session{},
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:                            "mcp_server_session_duration_seconds",
+			Help:                            "How long session-era MCP sessions lasted, from initialize to DELETE, expiry or shutdown (OpenTelemetry mcp.server.session.duration).",
+			Buckets:                         []float64{1, 5, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400},
+			NativeHistogramBucketFactor:     1.1,
+			NativeHistogramMaxBucketNumber:  160,
+			NativeHistogramMinResetDuration: time.Hour,
+		}, []string{"mcp_protocol_version"})}
+	reg.MustRegister(ss.duration)
+	return ss
 }
 
-func (ss *sessions) create(version string) (*session, error) {
-	s := &session{id: newSessionID(), version: version, inflight: map[string]context.CancelFunc{}}
+// end closes a session taken out of the set and records its duration.
+func (ss *sessions) end(s *session) {
+	s.close()
+	ss.duration.WithLabelValues(s.version).Observe(time.Since(s.created).Seconds())
+}
+
+func (ss *sessions) create(version string, owner *verify.Identity) (*session, error) {
+	s := &session{id: newSessionID(), version: version, inflight: map[string]context.CancelFunc{}, created: time.Now()}
+	if owner != nil {
+		s.subject, s.issuer = owner.Subject, owner.Issuer
+	}
 	s.lastUsed.Store(time.Now().UnixNano())
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -104,7 +149,7 @@ func (ss *sessions) remove(id string) bool {
 	delete(ss.byID, id)
 	ss.mu.Unlock()
 	if ok {
-		s.close()
+		ss.end(s)
 	}
 	return ok
 }
@@ -115,14 +160,14 @@ func (ss *sessions) expire(now time.Time) int {
 	var idle []*session
 	ss.mu.Lock()
 	for id, s := range ss.byID {
-		if s.lastUsed.Load() < cutoff {
+		if s.lastUsed.Load() < cutoff && !s.busy() {
 			delete(ss.byID, id)
 			idle = append(idle, s)
 		}
 	}
 	ss.mu.Unlock()
 	for _, s := range idle {
-		s.close()
+		ss.end(s)
 	}
 	return len(idle)
 }
@@ -134,7 +179,7 @@ func (ss *sessions) closeAll() {
 	ss.byID = map[string]*session{}
 	ss.mu.Unlock()
 	for _, s := range all {
-		s.close()
+		ss.end(s)
 	}
 }
 

@@ -2,10 +2,10 @@
 // eras on one endpoint.
 //
 //	POST /mcp ──► guard (Host, Origin) ──► Content-Type, Accept, body limit
-//	          ──► jsonrpc.Decode ──► dispatch.DecodeRequest
+//	          ──► jsonrpc.Decode ──► auth (bearer token: 401) ──► dispatch.DecodeRequest
 //	          ──► era? ─ _meta protocolVersion ──► modern: header checks, stateless
 //	                   └ otherwise ─────────────► session era: initialize or Mcp-Session-Id
-//	          ──► dispatch.Server.Handle ──► JSON response
+//	          ──► tool scopes (403) ──► dispatch.Server.Handle ──► JSON response
 //
 // A request that carries the 2026-07-28 _meta fields is served statelessly;
 // an initialize request opens a session-era session (Mcp-Session-Id), which
@@ -18,6 +18,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/toolgate/toolgate/host/audit"
+	"github.com/toolgate/toolgate/host/auth"
 	"github.com/toolgate/toolgate/host/dispatch"
 	"github.com/toolgate/toolgate/host/jsonrpc"
 )
@@ -31,7 +35,14 @@ type Options struct {
 	Loopback           bool // the listener is bound to a loopback address
 	SessionIdleTimeout time.Duration
 	MaxSessions        int
-	Logger             *slog.Logger
+	// Auth, when set, requires a valid bearer token on every POST and the
+	// tool's scopes on every tools/call. Nil serves without authorization.
+	Auth   *auth.Authenticator
+	Logger *slog.Logger
+	// Registerer receives the session metrics.
+	Registerer prometheus.Registerer
+	// Audit, when set, records every refused request.
+	Audit *audit.Log
 }
 
 // Handler serves the MCP endpoint.
@@ -49,7 +60,7 @@ func New(d *dispatch.Server, opts Options) *Handler {
 		d:        d,
 		opts:     opts,
 		guard:    newGuard(opts.AllowedOrigins, opts.AllowedHosts, opts.PublicURL, opts.Loopback),
-		sessions: newSessions(opts.SessionIdleTimeout, opts.MaxSessions),
+		sessions: newSessions(opts.SessionIdleTimeout, opts.MaxSessions, opts.Registerer),
 		log:      opts.Logger,
 	}
 }
@@ -71,13 +82,16 @@ func (h *Handler) Run(ctx context.Context) {
 	}
 }
 
-// Guard wraps another handler (the metadata endpoints, say) in the same
-// Host and Origin checks as the MCP endpoint.
-func (h *Handler) Guard(next http.Handler) http.Handler {
+// GuardHost wraps a public document (the OAuth metadata, say) in the Host
+// check against DNS rebinding. Origin is not checked: any web page may read
+// such a document, which is why it carries CORS headers.
+func (h *Handler) GuardHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h.checkGuard(w, r) {
-			next.ServeHTTP(w, r)
+		if !h.guard.allowHost(r.Host) {
+			http.Error(w, "forbidden: Host "+r.Host+" is not served here", http.StatusForbidden)
+			return
 		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -116,6 +130,7 @@ func (h *Handler) checkGuard(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// serveDelete ends a session; only its owner may.
 func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get(headerSessionID)
 	if id == "" {
@@ -124,7 +139,14 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 			"DELETE ends a session: send it with the Mcp-Session-Id header"))
 		return
 	}
-	if !h.sessions.remove(id) {
+	caller, ok := h.authenticate(w, r, jsonrpc.ID{}, &dispatch.Request{Method: "DELETE", RequestID: newRequestID()})
+	if !ok {
+		return
+	}
+	if h.opts.Auth != nil {
+		h.opts.Auth.Allowed()
+	}
+	if s, ok := h.sessions.get(id); !ok || !s.ownedBy(caller) || !h.sessions.remove(id) {
 		writeError(w, http.StatusNotFound, jsonrpc.NewError(jsonrpc.CodeSessionNotFound, "session not found"))
 		return
 	}

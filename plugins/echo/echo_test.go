@@ -89,7 +89,7 @@ func TestEchoDescription(t *testing.T) {
 		}
 	}
 
-	in, out := decode(t, tool.GetInputSchema()), decode(t, tool.GetOutputSchema())
+	in, out := sdktest.Object(t, tool.GetInputSchema()), sdktest.Object(t, tool.GetOutputSchema())
 	schema := []struct {
 		name   string
 		schema map[string]any
@@ -107,31 +107,10 @@ func TestEchoDescription(t *testing.T) {
 		{"output required", out, []string{"required"}, []any{"text", "repeat_count"}},
 	}
 	for _, s := range schema {
-		if got := lookup(s.schema, s.path...); !reflect.DeepEqual(got, s.want) {
+		if got := sdktest.Lookup(s.schema, s.path...); !reflect.DeepEqual(got, s.want) {
 			t.Errorf("got %s %#v, want %#v", s.name, got, s.want)
 		}
 	}
-}
-
-func decode(t *testing.T, b []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("decoding schema %s: %v", b, err)
-	}
-	return m
-}
-
-// lookup follows keys through nested JSON objects; nil when one is missing.
-func lookup(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
 }
 
 // BenchmarkEcho measures a whole call through the plugin contract.

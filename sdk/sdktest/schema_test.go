@@ -2,11 +2,11 @@ package sdktest_test
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
 	"testing"
 
 	"github.com/toolgate/toolgate/sdk"
+	"github.com/toolgate/toolgate/sdk/sdktest"
 )
 
 type searchIn struct {
@@ -28,7 +28,7 @@ func TestTypedDerivesSchemas(t *testing.T) {
 		}),
 	)
 
-	in := decodeSchema(t, c.Tool("search").GetInputSchema())
+	in := sdktest.Object(t, c.Tool("search").GetInputSchema())
 	tests := []struct {
 		name string
 		path []string
@@ -46,7 +46,7 @@ func TestTypedDerivesSchemas(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := lookup(in, tt.path...); !reflect.DeepEqual(got, tt.want) {
+			if got := sdktest.Lookup(in, tt.path...); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %s = %#v, want %#v", tt.name, got, tt.want)
 			}
 		})
@@ -57,8 +57,8 @@ func TestTypedDerivesSchemas(t *testing.T) {
 		t.Errorf("got $id %v, want none", id)
 	}
 
-	out := decodeSchema(t, c.Tool("search").GetOutputSchema())
-	if got := lookup(out, "properties", "hits", "type"); got != "array" {
+	out := sdktest.Object(t, c.Tool("search").GetOutputSchema())
+	if got := sdktest.Lookup(out, "properties", "hits", "type"); got != "array" {
 		t.Errorf("got output schema hits type %#v, want \"array\"", got)
 	}
 	if got := c.Tool("raw").GetOutputSchema(); len(got) != 0 {
@@ -91,25 +91,4 @@ func TestToolDescriptionSurvivesTrip(t *testing.T) {
 	case string(got.GetMeta()) != `{"owner":"tests"}`:
 		t.Errorf("got _meta %s, want {\"owner\":\"tests\"}", got.GetMeta())
 	}
-}
-
-func decodeSchema(t *testing.T, b []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("decoding schema %s: %v", b, err)
-	}
-	return m
-}
-
-// lookup follows keys through nested JSON objects; nil when one is missing.
-func lookup(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
 }

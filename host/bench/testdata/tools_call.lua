@@ -6,6 +6,9 @@
 --                        (Toolgate, after an initialize done by the caller)
 --   BENCH_FORM=modern    2026-07-28, stateless: _meta and Mcp-* headers
 --   BENCH_FORM=plain     2025-11-25 without a session (the stateless go-sdk)
+--   BENCH_TOKEN=T        when set, "Authorization: Bearer T" on every request
+--                        (Toolgate with auth on; the session must have been
+--                        opened with the same token)
 --   BENCH_CHECK=1        also check every answer (status 200, "hello hello"
 --                        in the body); costs time, so only for warm-up
 --
@@ -18,6 +21,11 @@ local check = os.getenv("BENCH_CHECK") == "1"
 wrk.method = "POST"
 wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["Content-Type"] = "application/json"
+
+local token = os.getenv("BENCH_TOKEN") or ""
+if token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 
 local meta = ""
 if form == "modern" then

@@ -24,7 +24,7 @@ import (
 
 func main() {
 	sdk.Serve(&sdk.Plugin{Tools: []sdk.Tool{
-		envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool,
+		envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool,
 	}})
 }
 
@@ -71,7 +71,7 @@ var slowTool = sdk.Tool{
 		}
 		dir := os.Getenv(markDirEnv)
 		if dir != "" {
-			if err := os.WriteFile(filepath.Join(dir, mark+".started"), []byte(call.RequestID), 0o600); err != nil {
+			if err := writeMarker(filepath.Join(dir, mark+".started"), call.RequestID); err != nil {
 				return nil, fmt.Errorf("slow: writing the start marker: %w", err)
 			}
 		}
@@ -82,11 +82,19 @@ var slowTool = sdk.Tool{
 			return sdk.TextResult("slept"), nil
 		case <-ctx.Done():
 			if dir != "" {
-				_ = os.WriteFile(filepath.Join(dir, mark), []byte(ctx.Err().Error()), 0o600)
+				_ = writeMarker(filepath.Join(dir, mark), ctx.Err().Error())
 			}
 			return nil, ctx.Err()
 		}
 	},
+}
+
+// writeMarker writes a marker file whole: it never exists half written.
+func writeMarker(path, content string) error {
+	if err := os.WriteFile(path+".tmp", []byte(content), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
 }
 
 var panicTool = sdk.Tool{
@@ -114,17 +122,24 @@ var failTool = sdk.Tool{
 }
 
 // print writes token to stdout and stderr in every way a plugin might: with
-// fmt, and with raw writes to descriptors 1 and 2.
+// fmt, and with raw writes to descriptors 1 and 2. With raw set, it writes
+// only raw, as it is, to stderr.
 var printTool = sdk.Tool{
 	Name:        "print",
 	Description: "Writes a token to stdout and stderr, then returns.",
-	InputSchema: json.RawMessage(`{"type":"object","properties":{"token":{"type":"string"}},"required":["token"],"additionalProperties":false}`),
+	InputSchema: json.RawMessage(`{"type":"object","properties":{"token":{"type":"string"},"raw":{"type":"string"}},` +
+		`"required":["token"],"additionalProperties":false}`),
 	Handler: func(_ context.Context, call *sdk.Call) (*sdk.Result, error) {
 		var in struct {
 			Token string `json:"token"`
+			Raw   string `json:"raw"`
 		}
 		if err := call.Decode(&in); err != nil {
 			return nil, err
+		}
+		if in.Raw != "" {
+			fmt.Fprint(os.Stderr, in.Raw)
+			return sdk.TextResult("printed " + in.Token), nil
 		}
 		fmt.Println("fmt-stdout " + in.Token)
 		fmt.Fprintln(os.Stderr, "fmt-stderr "+in.Token)
@@ -188,5 +203,16 @@ var badOutputTool = sdk.Tool{
 	OutputSchema: json.RawMessage(`{"type":"object","properties":{"count":{"type":"integer"}},"required":["count"]}`),
 	Handler: func(context.Context, *sdk.Call) (*sdk.Result, error) {
 		return sdk.StructuredResult(map[string]any{"count": "not a number"})
+	},
+}
+
+// exit ends the plugin process in the middle of a call, as a crash would.
+var exitTool = sdk.Tool{
+	Name:        "exit",
+	Description: "Exits the plugin process with status 3.",
+	InputSchema: emptyInput,
+	Handler: func(context.Context, *sdk.Call) (*sdk.Result, error) {
+		os.Exit(3)
+		return nil, nil
 	},
 }

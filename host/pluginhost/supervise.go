@@ -1,0 +1,205 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/toolgate/toolgate/config"
+	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
+)
+
+// Supervision settings. A crashed plugin comes back after restartMin (plus
+// jitter), then twice as long after each further failure up to restartMax;
+// after parkAfter failures in a row the circuit opens and the plugin is left
+// parked for parkFor before the next try. A plugin that fails pingFailures
+// health pings in a row is taken for hung and restarted.
+const (
+	restartMin   = 50 * time.Millisecond
+	restartMax   = 10 * time.Second
+	parkAfter    = 5
+	parkFor      = time.Minute
+	pingEvery    = 5 * time.Second
+	pingTimeout  = 2 * time.Second
+	pingFailures = 3
+)
+
+// Supervised keeps one plugin running. Calls go to the current process;
+// while there is none (the plugin is restarting or parked) they fail at once
+// with ErrUnavailable.
+type Supervised struct {
+	Name string
+	// Tools are the tools of the first start. A restarted process must
+	// offer the same ones, or it is not taken into service.
+	Tools []*toolgatev1.Tool
+
+	spec config.Plugin
+	opts Options
+	log  *slog.Logger
+	cur  atomic.Pointer[Plugin]
+	// restarts counts the processes started after the first.
+	restarts atomic.Int64
+	parked   atomic.Bool
+	inFlight atomic.Int64
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Supervise starts a plugin and keeps it running until Stop. The first start
+// must succeed: a plugin that cannot start at all is a configuration error.
+func Supervise(ctx context.Context, spec config.Plugin, opts Options) (*Supervised, error) {
+	p, err := Start(ctx, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Supervised{
+		Name: spec.Name, Tools: p.Tools, spec: spec, opts: opts,
+		log:  opts.Logger.With("plugin", spec.Name),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	s.cur.Store(p)
+	go s.run(p)
+	return s, nil
+}
+
+// Digest is the sha256 of the binary the current process runs.
+func (s *Supervised) Digest() string {
+	if p := s.cur.Load(); p != nil {
+		return p.Digest
+	}
+	return ""
+}
+
+// Up reports whether a process serves the plugin's calls now.
+func (s *Supervised) Up() bool { return s.cur.Load() != nil }
+
+// CallTool runs a call on the current process.
+func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
+	p := s.cur.Load()
+	if p == nil {
+		if s.parked.Load() {
+			return nil, fmt.Errorf("%w: is parked after failing %d times in a row; the next try is within %s", ErrUnavailable, parkAfter, parkFor)
+		}
+		return nil, fmt.Errorf("%w: is restarting", ErrUnavailable)
+	}
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	return p.CallTool(ctx, req, onEvent)
+}
+
+// Stop ends supervision and the process.
+func (s *Supervised) Stop() {
+	close(s.stop)
+	<-s.done
+}
+
+// run watches the current process and replaces it when it dies or hangs.
+func (s *Supervised) run(p *Plugin) {
+	defer close(s.done)
+	for {
+		if !s.watch(p) {
+			p.Stop()
+			return
+		}
+		s.cur.Store(nil)
+		if p = s.restart(); p == nil {
+			return
+		}
+		s.cur.Store(p)
+	}
+}
+
+// watch returns true when the process has died or stopped answering, false
+// when supervision is to stop.
+func (s *Supervised) watch(p *Plugin) bool {
+	tick := time.NewTicker(pingEvery)
+	defer tick.Stop()
+	failed := 0
+	for {
+		select {
+		case <-s.stop:
+			return false
+		case <-p.Exited():
+			return true
+		case <-tick.C:
+			if err := ping(p); err != nil {
+				failed++
+				s.log.Warn("plugin did not answer a health ping", "failed", failed, "of", pingFailures, "error", err)
+				if failed >= pingFailures {
+					s.log.Error("plugin is hung: killing it to restart it")
+					p.Stop()
+					<-p.Exited()
+					return true
+				}
+				continue
+			}
+			failed = 0
+		}
+	}
+}
+
+// ping bounds go-plugin's ping, which has no deadline of its own.
+func ping(p *Plugin) error {
+	errc := make(chan error, 1)
+	go func() { errc <- p.Ping() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(pingTimeout):
+		return errors.New("no answer within " + pingTimeout.String())
+	}
+}
+
+// restart starts a new process, backing off after each failure, until one
+// serves or supervision stops (nil).
+func (s *Supervised) restart() *Plugin {
+	for failures := 0; ; failures++ {
+		delay := backoff(failures)
+		if failures >= parkAfter {
+			s.parked.Store(true)
+			delay = parkFor
+			s.log.Error("plugin keeps failing: parked", "failures", failures, "next_try_in", delay)
+		}
+		select {
+		case <-s.stop:
+			return nil
+		case <-time.After(delay):
+		}
+		p, err := Start(context.Background(), s.spec, s.opts)
+		if err == nil && !sameTools(p.Tools, s.Tools) {
+			p.Stop()
+			err = errors.New("the restarted plugin offers other tools than at first start; restart Toolgate to take them")
+		}
+		if err != nil {
+			s.log.Error("restarting plugin failed", "attempt", failures+1, "error", err)
+			continue
+		}
+		s.parked.Store(false)
+		s.restarts.Add(1)
+		s.log.Info("plugin restarted", "attempt", failures+1, "restarts", s.restarts.Load())
+		return p
+	}
+}
+
+// backoff is the wait before restart attempt n+1: exponential with full
+// jitter over its upper half, so plugins that crash together do not
+// restart in lockstep.
+func backoff(n int) time.Duration {
+	d := restartMax
+	if n < 20 {
+		d = min(restartMin<<n, restartMax)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sameTools(a, b []*toolgatev1.Tool) bool {
+	return slices.EqualFunc(a, b, func(x, y *toolgatev1.Tool) bool { return proto.Equal(x, y) })
+}
