@@ -101,6 +101,15 @@ type Plugin struct {
 	Env map[string]string `koanf:"env"`
 	// StartTimeout bounds the handshake and Init; positive.
 	StartTimeout time.Duration `koanf:"start_timeout"`
+	// MaxConcurrent is how many calls may run in the plugin at once,
+	// 1..10000. Default 64.
+	MaxConcurrent int `koanf:"max_concurrent"`
+	// MaxQueue is how many calls may wait for a slot, 0..100000; a call
+	// that finds the queue full is refused at once. Default 256.
+	MaxQueue int `koanf:"max_queue"`
+	// MaxResultBytes bounds one result message from the plugin, 1 KiB to
+	// 64 MiB. Default 16 MiB.
+	MaxResultBytes int64 `koanf:"max_result_bytes"`
 	// CallTimeout overrides server.call_timeout for this plugin's tools;
 	// zero means it does not.
 	CallTimeout time.Duration `koanf:"call_timeout"`
@@ -118,6 +127,11 @@ type Tool struct {
 	// CallTimeout overrides the plugin's and the server's call timeout;
 	// zero means it does not.
 	CallTimeout time.Duration `koanf:"call_timeout"`
+	// MaxConcurrent and MaxQueue bound this tool's own calls, on top of
+	// its plugin's limits; 0 means no limit of the tool's own. MaxQueue
+	// needs MaxConcurrent.
+	MaxConcurrent int `koanf:"max_concurrent"`
+	MaxQueue      int `koanf:"max_queue"`
 	// LogArguments puts the call's arguments in the host's request log line.
 	// Off by default: arguments may carry personal data or secrets.
 	LogArguments bool `koanf:"log_arguments"`

@@ -181,14 +181,17 @@ func TestFull(t *testing.T) {
 		t.Errorf("got log %+v, want %+v", c.Log, want)
 	}
 	wantPlugins := []Plugin{{
-		Name:         "echo-2_b",
-		Path:         "/opt/toolgate/echo",
-		Args:         []string{"-v", "--mode=fast"},
-		SHA256:       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-		Env:          map[string]string{"HOME": "/var/empty", "_LOG": "1"},
-		StartTimeout: time.Minute,
-		CallTimeout:  5 * time.Second,
-		Config:       map[string]any{"greeting": "hi"},
+		Name:           "echo-2_b",
+		Path:           "/opt/toolgate/echo",
+		Args:           []string{"-v", "--mode=fast"},
+		SHA256:         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		Env:            map[string]string{"HOME": "/var/empty", "_LOG": "1"},
+		StartTimeout:   time.Minute,
+		MaxConcurrent:  8,
+		MaxQueue:       16,
+		MaxResultBytes: 2 << 20,
+		CallTimeout:    5 * time.Second,
+		Config:         map[string]any{"greeting": "hi"},
 	}}
 	if !reflect.DeepEqual(c.Plugins, wantPlugins) {
 		t.Errorf("got plugins\n%+v\nwant\n%+v", c.Plugins, wantPlugins)

@@ -64,7 +64,10 @@ var defaults = map[string]any{
 
 // pluginDefaults fill in each [[plugins]] entry.
 var pluginDefaults = map[string]any{
-	"start_timeout": "10s",
+	"start_timeout":    "10s",
+	"max_concurrent":   int64(64),
+	"max_queue":        int64(256),
+	"max_result_bytes": int64(16 << 20),
 }
 
 // issuerDefaults fill in each [[auth.issuers]] entry. No default for

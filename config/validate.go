@@ -185,6 +185,9 @@ func (v *validator) plugins(ps []Plugin) {
 		// would ever start.
 		v.positive(child(key, "start_timeout"), p.StartTimeout)
 		v.notNegative(child(key, "call_timeout"), p.CallTimeout)
+		v.inRange(child(key, "max_concurrent"), int64(p.MaxConcurrent), 1, 10000)
+		v.inRange(child(key, "max_queue"), int64(p.MaxQueue), 0, 100000)
+		v.inRange(child(key, "max_result_bytes"), p.MaxResultBytes, 1<<10, 64<<20)
 		if _, err := p.ConfigJSON(); err != nil {
 			v.add(child(key, "config"), "cannot be handed to the plugin as JSON: %v", err)
 		}
@@ -221,6 +224,18 @@ func (v *validator) tools(ts map[string]Tool) {
 		}
 		v.scopes(key, "scopes", t.Scopes)
 		v.notNegative(child(key, "call_timeout"), t.CallTimeout)
+		v.inRange(child(key, "max_concurrent"), int64(t.MaxConcurrent), 0, 10000)
+		v.inRange(child(key, "max_queue"), int64(t.MaxQueue), 0, 100000)
+		if t.MaxQueue > 0 && t.MaxConcurrent == 0 {
+			v.add(child(key, "max_queue"), "max_queue needs max_concurrent: a queue waits for the tool's own slots")
+		}
+	}
+}
+
+// inRange checks that a count lies in [lo, hi].
+func (v *validator) inRange(key string, n, lo, hi int64) {
+	if n < lo || n > hi {
+		v.add(key, "must be %d to %d, got %d", lo, hi, n)
 	}
 }
 

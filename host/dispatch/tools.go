@@ -11,6 +11,7 @@ import (
 	"github.com/toolgate/toolgate/host/auth"
 	"github.com/toolgate/toolgate/host/auth/verify"
 	"github.com/toolgate/toolgate/host/jsonrpc"
+	"github.com/toolgate/toolgate/host/limit"
 	"github.com/toolgate/toolgate/host/pluginhost"
 	"github.com/toolgate/toolgate/host/registry"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
@@ -109,6 +110,14 @@ func (s *Server) runTool(ctx context.Context, r *Request, tool *registry.Tool, a
 
 	ctx, cancel := context.WithTimeout(ctx, tool.Timeout)
 	defer cancel()
+	release, err := tool.Limit.Acquire(ctx)
+	if err != nil {
+		if errors.Is(err, limit.ErrQueueFull) {
+			err = fmt.Errorf("tool %s: %w ([tools.%s] max_concurrent, max_queue)", tool.Name, err, tool.Name)
+		}
+		return s.callFailed(r, tool, err)
+	}
+	defer release()
 	res, err := tool.Backend.CallTool(ctx, &toolgatev1.CallToolRequest{
 		Name:      tool.Name,
 		Arguments: args,
@@ -152,6 +161,14 @@ func (s *Server) callFailed(r *Request, tool *registry.Tool, err error) (any, *j
 		return s.toolError(r, "tool %s did not finish within %s and was cancelled", tool.Name, tool.Timeout), nil, "timeout"
 	case errors.Is(err, context.Canceled):
 		return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, "request cancelled"), "cancelled"
+	case errors.Is(err, limit.ErrQueueFull):
+		log.Warn("call refused: too many calls", "error", err)
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeUnavailable,
+			Message: fmt.Sprintf("tool %s is busy: %v; retry shortly", tool.Name, err)}, "busy"
+	case errors.Is(err, pluginhost.ErrResultTooLarge):
+		log.Error("tool result too large", "error", err)
+		return nil, jsonrpc.NewError(jsonrpc.CodeInternalError,
+			fmt.Sprintf("tool %s returned a result larger than its plugin's max_result_bytes", tool.Name)), "error"
 	case errors.Is(err, pluginhost.ErrUnavailable):
 		log.Error("plugin unavailable", "error", err)
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeUnavailable,

@@ -23,6 +23,8 @@ func grpcError(err error) error {
 		return fmt.Errorf("%w: %s", context.DeadlineExceeded, st.Message())
 	case codes.Unavailable:
 		return fmt.Errorf("%w: lost its connection (%s)", ErrUnavailable, st.Message())
+	case codes.ResourceExhausted:
+		return fmt.Errorf("%w: %s", ErrResultTooLarge, st.Message())
 	}
 	return fmt.Errorf("%s (%s)", st.Message(), st.Code())
 }
@@ -30,3 +32,6 @@ func grpcError(err error) error {
 // ErrUnavailable means the plugin process cannot be reached: it exited or
 // its connection broke.
 var ErrUnavailable = errors.New("plugin unavailable")
+
+// ErrResultTooLarge means the plugin's answer passed plugins.max_result_bytes.
+var ErrResultTooLarge = errors.New("the result is larger than plugins.max_result_bytes")

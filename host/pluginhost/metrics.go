@@ -19,13 +19,15 @@ var (
 		"Calls running in the plugin now.", []string{"plugin"}, nil)
 	circuitDesc = prometheus.NewDesc("toolgate_plugin_circuit_open",
 		"1 when the plugin failed too often in a row and is parked, 0 otherwise.", []string{"plugin"}, nil)
+	queueDesc = prometheus.NewDesc("toolgate_plugin_queue_depth",
+		"Calls waiting for one of the plugin's max_concurrent slots.", []string{"plugin"}, nil)
 )
 
 // NewCollector returns the Prometheus collector of the plugins' state.
 func NewCollector(plugins []*Supervised) prometheus.Collector { return &collector{plugins: plugins} }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, restartsDesc, inFlightDesc, circuitDesc} {
+	for _, d := range []*prometheus.Desc{upDesc, restartsDesc, inFlightDesc, circuitDesc, queueDesc} {
 		ch <- d
 	}
 }
@@ -36,6 +38,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(s.restarts.Load()), s.Name)
 		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(s.inFlight.Load()), s.Name)
 		ch <- prometheus.MustNewConstMetric(circuitDesc, prometheus.GaugeValue, boolValue(s.parked.Load()), s.Name)
+		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(s.limit.Queued()), s.Name)
 	}
 }
 

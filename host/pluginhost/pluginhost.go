@@ -81,7 +81,7 @@ func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, erro
 		Cmd:             cmd,
 		SkipHostEnv:     true,
 		GRPCDialOptions: []grpc.DialOption{
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes), grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(spec.MaxResultBytes)), grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
 		},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,

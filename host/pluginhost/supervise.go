@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/host/limit"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
 )
 
@@ -48,6 +49,8 @@ type Supervised struct {
 	restarts atomic.Int64
 	parked   atomic.Bool
 	inFlight atomic.Int64
+	// limit bounds the calls running in the process and waiting for it.
+	limit *limit.Limiter
 
 	stop chan struct{}
 	done chan struct{}
@@ -62,8 +65,9 @@ func Supervise(ctx context.Context, spec config.Plugin, opts Options) (*Supervis
 	}
 	s := &Supervised{
 		Name: spec.Name, Tools: p.Tools, spec: spec, opts: opts,
-		log:  opts.Logger.With("plugin", spec.Name),
-		stop: make(chan struct{}), done: make(chan struct{}),
+		log:   opts.Logger.With("plugin", spec.Name),
+		limit: limit.New(spec.MaxConcurrent, spec.MaxQueue),
+		stop:  make(chan struct{}), done: make(chan struct{}),
 	}
 	s.cur.Store(p)
 	go s.run(p)
@@ -81,8 +85,17 @@ func (s *Supervised) Digest() string {
 // Up reports whether a process serves the plugin's calls now.
 func (s *Supervised) Up() bool { return s.cur.Load() != nil }
 
-// CallTool runs a call on the current process.
+// CallTool runs a call on the current process, once the plugin's limit
+// admits it.
 func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
+	release, err := s.limit.Acquire(ctx)
+	if err != nil {
+		if errors.Is(err, limit.ErrQueueFull) {
+			return nil, fmt.Errorf("plugin %s: %w (plugins.max_concurrent = %d, max_queue = %d)", s.Name, err, s.spec.MaxConcurrent, s.spec.MaxQueue)
+		}
+		return nil, err
+	}
+	defer release()
 	p := s.cur.Load()
 	if p == nil {
 		if s.parked.Load() {

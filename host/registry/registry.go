@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/toolgate/toolgate/config"
+	"github.com/toolgate/toolgate/host/limit"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
 )
 
@@ -41,6 +42,9 @@ type Tool struct {
 	Timeout time.Duration
 	// LogArguments puts the arguments in the request log ([tools.NAME]).
 	LogArguments bool
+	// Limit bounds the tool's own concurrent calls; nil when only its
+	// plugin's limit applies.
+	Limit *limit.Limiter
 	// Definition is the MCP Tool object, encoded once for every tools/list.
 	Definition json.RawMessage
 	Backend    Backend
@@ -108,6 +112,7 @@ func newTool(cfg *config.Config, src Source, def *toolgatev1.Tool) (*Tool, error
 	t.Scopes = requiredScopes(cfg, t.Name, def.GetSuggestedScopes())
 	t.Timeout = firstPositive(cfg.Tools[t.Name].CallTimeout, src.Timeout, cfg.Server.CallTimeout)
 	t.LogArguments = cfg.Tools[t.Name].LogArguments
+	t.Limit = limit.New(cfg.Tools[t.Name].MaxConcurrent, cfg.Tools[t.Name].MaxQueue)
 	if !cfg.Auth.Enabled {
 		t.Definition, err = encodeDefinition(def, nil)
 		return t, err
