@@ -12,7 +12,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -182,20 +181,7 @@ func auditFileOf(h *hostProc) string {
 // exited: same directory, same files.
 func relaunch(t *testing.T, old *hostProc) *hostProc {
 	t.Helper()
-	h := &hostProc{cfgPath: old.cfgPath, log: newLogBuffer(), plugins: map[string]int{}, exited: make(chan struct{})}
-	h.cmd = exec.Command(bin("toolgate"), "serve", "--config", old.cfgPath)
-	h.cmd.Dir = filepath.Dir(old.cfgPath)
-	h.cmd.Env = hostEnv()
-	h.cmd.Stdout = h.log
-	h.cmd.Stderr = h.log
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := h.cmd.Start(); err != nil {
-		t.Fatalf("starting toolgate: %v", err)
-	}
-	go func() {
-		h.waitErr = h.cmd.Wait()
-		close(h.exited)
-	}()
+	h := run(t, old.cfgPath, "serve")
 	t.Cleanup(func() { h.stop(t) })
 	if err := h.waitServing(15 * time.Second); err != nil {
 		t.Fatalf("toolgate did not start serving again: %v\nits log:\n%s", err, h.log.String())

@@ -150,9 +150,16 @@ func launch(t *testing.T, cfg, command string) *hostProc {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return run(t, path, command)
+}
+
+// run starts toolgate with the given command on the config file at path,
+// in the config's directory.
+func run(t *testing.T, path, command string) *hostProc {
+	t.Helper()
 	h := &hostProc{cfgPath: path, log: newLogBuffer(), plugins: map[string]int{}, exited: make(chan struct{})}
 	h.cmd = exec.Command(bin("toolgate"), command, "--config", path)
-	h.cmd.Dir = dir
+	h.cmd.Dir = filepath.Dir(path)
 	h.cmd.Env = hostEnv()
 	h.cmd.Stdout = h.log
 	h.cmd.Stderr = h.log
