@@ -101,14 +101,16 @@ type Plugin struct {
 	Env map[string]string `koanf:"env"`
 	// StartTimeout bounds the handshake and Init; positive.
 	StartTimeout time.Duration `koanf:"start_timeout"`
-	// MaxConcurrent is how many calls may run in the plugin at once,
-	// 1..10000. Default 64.
+	// MaxConcurrent is how many calls may run in the plugin process at
+	// once, 1 to 10000. Default 64.
 	MaxConcurrent int `koanf:"max_concurrent"`
-	// MaxQueue is how many calls may wait for a slot, 0..100000; a call
-	// that finds the queue full is refused at once. Default 256.
+	// MaxQueue is how many calls may wait for a slot, 0 to 100000; a call
+	// that arrives to a full queue is refused at once. Zero means no
+	// waiting: a call that finds every slot taken is refused. Default 256.
 	MaxQueue int `koanf:"max_queue"`
-	// MaxResultBytes bounds one result message from the plugin, 1 KiB to
-	// 64 MiB. Default 16 MiB.
+	// MaxResultBytes is the largest result message accepted from the
+	// plugin, 1 KiB to 64 MiB (sdk.MaxMessageBytes, the most the plugin
+	// contract carries). Default 16 MiB.
 	MaxResultBytes int64 `koanf:"max_result_bytes"`
 	// CallTimeout overrides server.call_timeout for this plugin's tools;
 	// zero means it does not.
@@ -127,11 +129,15 @@ type Tool struct {
 	// CallTimeout overrides the plugin's and the server's call timeout;
 	// zero means it does not.
 	CallTimeout time.Duration `koanf:"call_timeout"`
-	// MaxConcurrent and MaxQueue bound this tool's own calls, on top of
-	// its plugin's limits; 0 means no limit of the tool's own. MaxQueue
-	// needs MaxConcurrent.
+	// MaxConcurrent is how many calls of this tool may run at once, on
+	// top of its plugin's max_concurrent, 0 to 10000. Zero (the default)
+	// means no limit of the tool's own: the plugin's applies.
 	MaxConcurrent int `koanf:"max_concurrent"`
-	MaxQueue      int `koanf:"max_queue"`
+	// MaxQueue is how many calls of this tool may wait for one of its own
+	// slots, 0 to 100000; a call that arrives to a full queue is refused at
+	// once. A positive MaxQueue needs a positive MaxConcurrent. Zero (the
+	// default) means no waiting for the tool's own slots.
+	MaxQueue int `koanf:"max_queue"`
 	// LogArguments puts the call's arguments in the host's request log line.
 	// Off by default: arguments may carry personal data or secrets.
 	LogArguments bool `koanf:"log_arguments"`

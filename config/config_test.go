@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toolgate/toolgate/sdk"
 )
 
 // TestMain clears the overrides of whoever runs the tests, which would
@@ -148,6 +150,52 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestLimits checks the call limits at their bounds and their defaults:
+// 64 calls running and 256 waiting per plugin, results up to 16 MiB, and no
+// limit of a tool's own.
+func TestLimits(t *testing.T) {
+	c, err := Load("testdata/limits.good.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type limits struct {
+		MaxConcurrent, MaxQueue int
+		MaxResultBytes          int64
+	}
+	got := map[string]limits{}
+	for _, p := range c.Plugins {
+		got[p.Name] = limits{p.MaxConcurrent, p.MaxQueue, p.MaxResultBytes}
+	}
+	wantPlugins := map[string]limits{
+		"low":   {1, 0, 1 << 10},
+		"high":  {10000, 100000, 64 << 20},
+		"plain": {64, 256, 16 << 20},
+	}
+	if err := want(got, wantPlugins); err != nil {
+		t.Errorf("plugins: %v", err)
+	}
+	wantTools := map[string]Tool{
+		"high":   {MaxConcurrent: 10000, MaxQueue: 100000},
+		"single": {MaxConcurrent: 1},
+		"zero":   {},
+		"plain":  {CallTimeout: 5 * time.Second},
+	}
+	if err := want(c.Tools, wantTools); err != nil {
+		t.Errorf("tools: %v", err)
+	}
+}
+
+// TestLimitsMatchSDK keeps max_result_bytes within what the plugin
+// contract carries.
+func TestLimitsMatchSDK(t *testing.T) {
+	if maxResultLimit != sdk.MaxMessageBytes {
+		t.Errorf("max_result_bytes may reach %d, but sdk.MaxMessageBytes is %d", maxResultLimit, sdk.MaxMessageBytes)
+	}
+	if d := pluginDefaults["max_result_bytes"].(int64); d > sdk.MaxMessageBytes {
+		t.Errorf("max_result_bytes defaults to %d, past sdk.MaxMessageBytes %d", d, sdk.MaxMessageBytes)
+	}
+}
+
 // TestFull checks that every key is read, and that values that can be
 // spelled several ways come out normalised.
 func TestFull(t *testing.T) {
@@ -197,7 +245,7 @@ func TestFull(t *testing.T) {
 		t.Errorf("got plugins\n%+v\nwant\n%+v", c.Plugins, wantPlugins)
 	}
 	wantTools := map[string]Tool{
-		"echo":                   {Scopes: []string{"tools:echo", "https://example.com/scopes/echo"}, CallTimeout: 2 * time.Second, LogArguments: true},
+		"echo":                   {Scopes: []string{"tools:echo", "https://example.com/scopes/echo"}, CallTimeout: 2 * time.Second, LogArguments: true, MaxConcurrent: 2, MaxQueue: 4},
 		"Read.File-2":            {},
 		strings.Repeat("m", 128): {},
 	}
@@ -615,6 +663,48 @@ func TestEnv(t *testing.T) {
 			},
 		},
 		{
+			name: "tool limits",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__MAX_CONCURRENT": "4", "TOOLGATE_TOOLS__ECHO__MAX_QUEUE": "8"},
+			check: func(c *Config) error {
+				return want(c.Tools["echo"], Tool{Scopes: []string{"tools:echo"}, MaxConcurrent: 4, MaxQueue: 8})
+			},
+		},
+		{
+			name: "tool limit on a new tool table",
+			env:  map[string]string{"TOOLGATE_TOOLS__READ_FILE__MAX_CONCURRENT": "1"},
+			check: func(c *Config) error {
+				return want(c.Tools["read_file"], Tool{MaxConcurrent: 1})
+			},
+		},
+		{
+			name: "tool limits over the file's",
+			file: "testdata/limits.good.toml",
+			env:  map[string]string{"TOOLGATE_TOOLS__HIGH__MAX_CONCURRENT": "0", "TOOLGATE_TOOLS__HIGH__MAX_QUEUE": "0"},
+			check: func(c *Config) error {
+				return want(c.Tools["high"], Tool{})
+			},
+		},
+		{
+			name: "tool queue without a tool limit",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__MAX_QUEUE": "5"},
+			err:  `tools.echo.max_queue: max_queue needs max_concurrent: a queue waits for the tool's own slots (from TOOLGATE_TOOLS__ECHO__MAX_QUEUE)`,
+		},
+		{
+			name: "tool limit out of range",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__MAX_CONCURRENT": "10001"},
+			err:  `tools.echo.max_concurrent: must be 0 to 10000, got 10001 (from TOOLGATE_TOOLS__ECHO__MAX_CONCURRENT)`,
+		},
+		{
+			name: "tool limit not an integer",
+			env:  map[string]string{"TOOLGATE_TOOLS__ECHO__MAX_QUEUE": "lots"},
+			err:  `tools.echo.max_queue: must be an integer, got "lots" (from TOOLGATE_TOOLS__ECHO__MAX_QUEUE)`,
+		},
+		{
+			name: "plugin limits",
+			env:  map[string]string{"TOOLGATE_PLUGINS__0__MAX_CONCURRENT": "8"},
+			err:  `plugins cannot be set from the environment (from TOOLGATE_PLUGINS__0__MAX_CONCURRENT)`,
+		},
+		{
 			name: "metrics keys",
 			env: map[string]string{
 				"TOOLGATE_METRICS__LISTEN":           "127.0.0.1:9101",
@@ -798,6 +888,13 @@ func TestRepoConfig(t *testing.T) {
 	}
 	if err := want(names, []string{"echo", "files"}); err != nil {
 		t.Fatalf("plugins: %v", err)
+	}
+	// The shipped entries write no limits: the documented defaults apply.
+	for _, p := range c.Plugins {
+		if p.MaxConcurrent != 64 || p.MaxQueue != 256 || p.MaxResultBytes != 16<<20 {
+			t.Errorf("plugin %s: got limits %d, %d, %d; want the defaults 64, 256, 16777216",
+				p.Name, p.MaxConcurrent, p.MaxQueue, p.MaxResultBytes)
+		}
 	}
 	if got, want := c.PluginPath(c.Plugins[0]), filepath.Join(root, "bin", "echo"); got != want {
 		t.Errorf("got echo at %q, want %q", got, want)

@@ -62,7 +62,9 @@ var defaults = map[string]any{
 	},
 }
 
-// pluginDefaults fill in each [[plugins]] entry.
+// pluginDefaults fill in each [[plugins]] entry. A [tools.NAME] table has
+// no defaults: max_concurrent and max_queue absent are 0, no limit of the
+// tool's own.
 var pluginDefaults = map[string]any{
 	"start_timeout":    "10s",
 	"max_concurrent":   int64(64),

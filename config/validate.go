@@ -12,6 +12,16 @@ import (
 
 const maxBodyLimit = 64 << 20
 
+// Call limits. maxResultLimit is sdk.MaxMessageBytes, the largest message
+// the plugin contract carries; TestLimitsMatchSDK keeps the two equal
+// without config depending on the plugin SDK.
+const (
+	maxConcurrentLimit = 10000
+	maxQueueLimit      = 100000
+	minResultLimit     = 1 << 10
+	maxResultLimit     = 64 << 20
+)
+
 var (
 	// urlPath holds the characters a path may have unencoded (RFC 3986
 	// pchar and "/"). Braces are not among them, so the path cannot turn
@@ -185,9 +195,9 @@ func (v *validator) plugins(ps []Plugin) {
 		// would ever start.
 		v.positive(child(key, "start_timeout"), p.StartTimeout)
 		v.notNegative(child(key, "call_timeout"), p.CallTimeout)
-		v.inRange(child(key, "max_concurrent"), int64(p.MaxConcurrent), 1, 10000)
-		v.inRange(child(key, "max_queue"), int64(p.MaxQueue), 0, 100000)
-		v.inRange(child(key, "max_result_bytes"), p.MaxResultBytes, 1<<10, 64<<20)
+		v.inRange(child(key, "max_concurrent"), int64(p.MaxConcurrent), 1, maxConcurrentLimit)
+		v.inRange(child(key, "max_queue"), int64(p.MaxQueue), 0, maxQueueLimit)
+		v.inRange(child(key, "max_result_bytes"), p.MaxResultBytes, minResultLimit, maxResultLimit)
 		if _, err := p.ConfigJSON(); err != nil {
 			v.add(child(key, "config"), "cannot be handed to the plugin as JSON: %v", err)
 		}
@@ -224,9 +234,11 @@ func (v *validator) tools(ts map[string]Tool) {
 		}
 		v.scopes(key, "scopes", t.Scopes)
 		v.notNegative(child(key, "call_timeout"), t.CallTimeout)
-		v.inRange(child(key, "max_concurrent"), int64(t.MaxConcurrent), 0, 10000)
-		v.inRange(child(key, "max_queue"), int64(t.MaxQueue), 0, 100000)
-		if t.MaxQueue > 0 && t.MaxConcurrent == 0 {
+		// Zero leaves the tool to its plugin's limits.
+		v.inRange(child(key, "max_concurrent"), int64(t.MaxConcurrent), 0, maxConcurrentLimit)
+		v.inRange(child(key, "max_queue"), int64(t.MaxQueue), 0, maxQueueLimit)
+		// A max_concurrent refused for its type is reported already.
+		if t.MaxQueue > 0 && t.MaxConcurrent == 0 && !v.refused(child(key, "max_concurrent")) {
 			v.add(child(key, "max_queue"), "max_queue needs max_concurrent: a queue waits for the tool's own slots")
 		}
 	}
