@@ -3,17 +3,10 @@
 // Connects with a token that lacks the files:read scope and calls read_file:
 // the server answers 403 with an insufficient_scope challenge. Prints the
 // error the SDK raised and the answers the client received, as JSON.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { args, describeError, print, recordingFetch } from './record.mjs';
+import { args, bearerClient, describeError, print } from './record.mjs';
 
 const [url, token] = args('insufficient.mjs URL TOKEN', 2);
-const rec = recordingFetch();
-const transport = new StreamableHTTPClientTransport(new URL(url), {
-  requestInit: { headers: { Authorization: 'Bearer ' + token } },
-  fetch: rec.fetch,
-});
-const client = new Client({ name: 'toolgate-e2e-ts', version: '1.0.0' });
+const { rec, transport, client } = bearerClient(url, token);
 const out = { requests: rec.requests };
 try {
   await client.connect(transport);

@@ -3,17 +3,10 @@
 // Connects the official TypeScript SDK client to Toolgate with a bearer
 // token, lists the tools, calls echo, ends the session, and prints what it
 // saw as JSON.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { args, describeError, print, recordingFetch } from './record.mjs';
+import { args, bearerClient, describeError, print } from './record.mjs';
 
 const [url, token] = args('list-and-call.mjs URL TOKEN', 2);
-const rec = recordingFetch();
-const transport = new StreamableHTTPClientTransport(new URL(url), {
-  requestInit: { headers: { Authorization: 'Bearer ' + token } },
-  fetch: rec.fetch,
-});
-const client = new Client({ name: 'toolgate-e2e-ts', version: '1.0.0' });
+const { rec, transport, client } = bearerClient(url, token);
 const out = { requests: rec.requests };
 try {
   await client.connect(transport);

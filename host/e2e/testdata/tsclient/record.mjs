@@ -2,6 +2,20 @@
 // for the end-to-end tests to assert on. It never records a token: only
 // whether an Authorization header was sent.
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+// bearerClient is the official client with a fixed bearer token, on a
+// recording fetch; connect it with client.connect(transport).
+export function bearerClient(url, token) {
+  const rec = recordingFetch();
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: 'Bearer ' + token } },
+    fetch: rec.fetch,
+  });
+  const client = new Client({ name: 'toolgate-e2e-ts', version: '1.0.0' });
+  return { rec, transport, client };
+}
 
 export function recordingFetch() {
   const requests = [];
