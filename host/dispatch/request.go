@@ -32,6 +32,12 @@ type Request struct {
 	// Caller is who makes the request, as authentication established it;
 	// nil when authorization is off.
 	Caller *verify.Identity
+	// Peer reaches the client while the request runs; nil when nothing can.
+	Peer Peer
+	// LogLevel is the least severe log level the client wants as
+	// notifications/message for this request ("" for none): the session's
+	// logging/setLevel, or the 2026-07-28 _meta logLevel.
+	LogLevel string
 }
 
 // Params holds every params field any supported method reads; one decode
