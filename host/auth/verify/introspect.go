@@ -80,6 +80,13 @@ func ask(ctx context.Context, client *http.Client, in *Introspection, token stri
 		return nil, false, nil
 	}
 	c := &claims{sub: a.Sub, clientID: a.ClientID, aud: a.Aud}
+	// RFC 7662 §2.2 makes sub optional, and authorization servers leave it
+	// out for a token no resource owner took part in, as one from the
+	// client credentials grant; RFC 9068 §2.2 makes the client the subject
+	// of such a token, so it is here too, as in a JWT from the same server.
+	if c.sub == "" {
+		c.sub = a.ClientID
+	}
 	if a.Iss != nil {
 		c.iss, c.hasIss = *a.Iss, true
 	}

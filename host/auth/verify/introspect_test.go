@@ -54,7 +54,11 @@ func TestIntrospection(t *testing.T) {
 		{"another issuer", activeAnswer(clk, as, map[string]any{"iss": "https://other.test"}), "issuer", Identity{}},
 		{"expired", activeAnswer(clk, as, map[string]any{"exp": clk.unix(-time.Minute)}), "expired", Identity{}},
 		{"not yet valid", activeAnswer(clk, as, map[string]any{"nbf": clk.unix(time.Minute)}), "not_yet_valid", Identity{}},
-		{"no sub", activeAnswer(clk, as, map[string]any{"sub": nil}), "missing_claim", Identity{}},
+		// As oidc-provider answers for a client credentials token.
+		{"no sub: the client is the subject", activeAnswer(clk, as, map[string]any{"sub": nil, "scope": nil}), "", Identity{
+			Subject: "app-1", ClientID: "app-1", Issuer: as.URL, ExpiresAt: time.Unix(clk.unix(time.Hour), 0),
+		}},
+		{"no sub, no client_id", activeAnswer(clk, as, map[string]any{"sub": nil, "client_id": nil}), "missing_claim", Identity{}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
