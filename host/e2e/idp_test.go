@@ -332,3 +332,22 @@ func TestIdPKeyRotation(t *testing.T) {
 		t.Errorf("the host was restarted")
 	}
 }
+
+// TestIdPIntrospectionRefused: when the provider refuses Toolgate's
+// introspection client, opaque tokens are refused, not let through, and
+// the log says why without the token.
+func TestIdPIntrospectionRefused(t *testing.T) {
+	p := startOIDCProvider(t, authPublicURL, idpKey(t, t.TempDir(), "key-1"))
+	cfg := idpHostConfig(t, p, introspectionConfig(t, p))
+	t.Setenv(idpSecretEnv, "not-the-secret")
+	h := startIdPHost(t, cfg)
+
+	tok := p.token(t, opaqueClient, authPublicURL, "tools:echo")
+	wantInvalidToken(t, call(t, h, tok, "f-1", "echo", map[string]any{"message": "x"}), `"f-1"`, tok,
+		"the token could not be checked with its issuer; try again later")
+	line, ok := h.log.line("token introspection failed", 5*time.Second)
+	if !ok || !strings.Contains(line, "401") {
+		t.Errorf("got log line %q, want the introspection failure with the provider's 401", line)
+	}
+	wantNoPiece(t, "the host's log", h.log.String(), tok)
+}
