@@ -55,8 +55,8 @@ func startIdPHost(t *testing.T, cfg string) *hostProc {
 	}
 }
 
-// call calls a tool with a 2026-07-28 request carrying tok.
-func call(t *testing.T, h *hostProc, tok, id, name string, args map[string]any) *reply {
+// idpCall calls a tool with a 2026-07-28 request carrying tok.
+func idpCall(t *testing.T, h *hostProc, tok, id, name string, args map[string]any) *reply {
 	t.Helper()
 	params := map[string]any{"name": name}
 	if args != nil {
@@ -65,8 +65,8 @@ func call(t *testing.T, h *hostProc, tok, id, name string, args map[string]any) 
 	return h.post(t, bearer(tok).with(modernHeaders("tools/call", name)), modernBody(id, "tools/call", params))
 }
 
-// wantTool checks a successful tool result holding want.
-func wantTool(t *testing.T, r *reply, want string) *toolResult {
+// wantToolText checks a successful tool result holding want.
+func wantToolText(t *testing.T, r *reply, want string) *toolResult {
 	t.Helper()
 	var res toolResult
 	mustUnmarshal(t, wantResult(t, r), &res)
@@ -76,40 +76,40 @@ func wantTool(t *testing.T, r *reply, want string) *toolResult {
 	return &res
 }
 
-// caller is who the probe's caller tool says the host told it called.
-type caller struct {
+// idpCaller is who the probe's caller tool says the host told it called.
+type idpCaller struct {
 	Subject  string   `json:"subject"`
 	ClientID string   `json:"client_id"`
 	Issuer   string   `json:"issuer"`
 	Scopes   []string `json:"scopes"`
 }
 
-// callerOf calls the probe's caller tool with tok and returns the caller.
-func callerOf(t *testing.T, h *hostProc, tok string) caller {
+// idpCallerOf calls the probe's caller tool with tok and returns the caller.
+func idpCallerOf(t *testing.T, h *hostProc, tok string) idpCaller {
 	t.Helper()
-	res := wantTool(t, call(t, h, tok, "who", "caller", nil), "")
+	res := wantToolText(t, idpCall(t, h, tok, "who", "caller", nil), "")
 	var out struct {
-		Caller caller `json:"caller"`
+		Caller idpCaller `json:"caller"`
 	}
 	mustUnmarshal(t, res.StructuredContent, &out)
 	return out.Caller
 }
 
-func wantCaller(t *testing.T, got, want caller) {
+func wantIdPCaller(t *testing.T, got, want idpCaller) {
 	t.Helper()
 	if got.Subject != want.Subject || got.ClientID != want.ClientID || got.Issuer != want.Issuer || !slices.Equal(got.Scopes, want.Scopes) {
 		t.Errorf("the plugin got caller %+v, want %+v", got, want)
 	}
 }
 
-// insufficientScope is the 403 challenge asking for scope.
-func insufficientScope(scope string) map[string]string {
+// insufficientScopeChallenge is the 403 challenge asking for scope.
+func insufficientScopeChallenge(scope string) map[string]string {
 	return map[string]string{"resource_metadata": authMetadataURL, "error": "insufficient_scope", "error_description": "*", "scope": scope}
 }
 
-// wantInvalidToken checks a 401 invalid_token refusal whose
+// wantInvalidTokenSaying checks a 401 invalid_token refusal whose
 // error_description is exactly description.
-func wantInvalidToken(t *testing.T, r *reply, id, tok, description string) {
+func wantInvalidTokenSaying(t *testing.T, r *reply, id, tok, description string) {
 	t.Helper()
 	p := wantRefusal(t, r, http.StatusUnauthorized, codeUnauthorized, id, invalidToken(), tok)
 	if p["error_description"] != description {
@@ -117,8 +117,8 @@ func wantInvalidToken(t *testing.T, r *reply, id, tok, description string) {
 	}
 }
 
-// waitExpired waits until the JWT's exp has passed.
-func waitExpired(t *testing.T, tok string) {
+// waitJWTExpired waits until the JWT's exp has passed.
+func waitJWTExpired(t *testing.T, tok string) {
 	t.Helper()
 	_, c := decodeJWT(t, tok)
 	exp, ok := c["exp"].(float64)
@@ -167,17 +167,17 @@ func TestIdPJWT(t *testing.T) {
 	})
 
 	t.Run("tools run with the token's scopes", func(t *testing.T) {
-		wantTool(t, call(t, h, echoOnly, "e-1", "echo", map[string]any{"message": "hi from the idp"}), "hi from the idp")
-		wantCaller(t, callerOf(t, h, echoOnly), caller{Subject: jwtClient, ClientID: jwtClient, Issuer: p.issuer, Scopes: []string{"tools:echo"}})
+		wantToolText(t, idpCall(t, h, echoOnly, "e-1", "echo", map[string]any{"message": "hi from the idp"}), "hi from the idp")
+		wantIdPCaller(t, idpCallerOf(t, h, echoOnly), idpCaller{Subject: jwtClient, ClientID: jwtClient, Issuer: p.issuer, Scopes: []string{"tools:echo"}})
 
-		r := call(t, h, echoOnly, "rf-1", "read_file", map[string]any{"path": "hello.txt"})
-		d := wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, insufficientScope(twoScopes), echoOnly)
+		r := idpCall(t, h, echoOnly, "rf-1", "read_file", map[string]any{"path": "hello.txt"})
+		d := wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, insufficientScopeChallenge(twoScopes), echoOnly)
 		if !strings.Contains(d["error_description"], "files:read") {
 			t.Errorf("got error_description %q, want it to name files:read", d["error_description"])
 		}
 
-		wantTool(t, call(t, h, both, "rf-2", "read_file", map[string]any{"path": "hello.txt"}), "hello, caller")
-		wantCaller(t, callerOf(t, h, both), caller{Subject: jwtClient, ClientID: jwtClient, Issuer: p.issuer, Scopes: []string{"files:read", "tools:echo"}})
+		wantToolText(t, idpCall(t, h, both, "rf-2", "read_file", map[string]any{"path": "hello.txt"}), "hello, caller")
+		wantIdPCaller(t, idpCallerOf(t, h, both), idpCaller{Subject: jwtClient, ClientID: jwtClient, Issuer: p.issuer, Scopes: []string{"files:read", "tools:echo"}})
 	})
 
 	t.Run("session era", func(t *testing.T) {
@@ -185,7 +185,7 @@ func TestIdPJWT(t *testing.T) {
 		wantResult(t, r)
 		r = h.post(t, bearer(echoOnly).with(headers{"Mcp-Session-Id": r.Header.Get("Mcp-Session-Id"), "MCP-Protocol-Version": sessionVersion}),
 			rpcBody(2, "tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"message": "in a session"}}))
-		wantTool(t, r, "in a session")
+		wantToolText(t, r, "in a session")
 	})
 
 	t.Run("a token for another resource", func(t *testing.T) {
@@ -194,15 +194,15 @@ func TestIdPJWT(t *testing.T) {
 		if _, c := decodeJWT(t, other); c["aud"] != otherResource {
 			t.Fatalf("the provider issued aud %v, want %s", c["aud"], otherResource)
 		}
-		wantInvalidToken(t, call(t, h, other, "o-1", "echo", map[string]any{"message": "x"}), `"o-1"`, other,
+		wantInvalidTokenSaying(t, idpCall(t, h, other, "o-1", "echo", map[string]any{"message": "x"}), `"o-1"`, other,
 			"the token's audience (aud) is not this resource")
 	})
 
 	t.Run("an expired token", func(t *testing.T) {
 		brief := p.token(t, briefJWTClient, authPublicURL, "tools:echo")
 		used = append(used, brief)
-		waitExpired(t, brief)
-		wantInvalidToken(t, call(t, h, brief, "x-1", "echo", map[string]any{"message": "x"}), `"x-1"`, brief,
+		waitJWTExpired(t, brief)
+		wantInvalidTokenSaying(t, idpCall(t, h, brief, "x-1", "echo", map[string]any{"message": "x"}), `"x-1"`, brief,
 			"the token has expired (exp)")
 	})
 
@@ -210,8 +210,8 @@ func TestIdPJWT(t *testing.T) {
 		id, secret := p.register(t)
 		tok := p.tokenAs(t, id, secret, authPublicURL, "tools:echo")
 		used = append(used, tok)
-		wantTool(t, call(t, h, tok, "d-1", "echo", map[string]any{"message": "registered"}), "registered")
-		wantCaller(t, callerOf(t, h, tok), caller{Subject: id, ClientID: id, Issuer: p.issuer, Scopes: []string{"tools:echo"}})
+		wantToolText(t, idpCall(t, h, tok, "d-1", "echo", map[string]any{"message": "registered"}), "registered")
+		wantIdPCaller(t, idpCallerOf(t, h, tok), idpCaller{Subject: id, ClientID: id, Issuer: p.issuer, Scopes: []string{"tools:echo"}})
 	})
 
 	t.Run("the log holds no token", func(t *testing.T) {
@@ -236,32 +236,32 @@ func TestIdPIntrospection(t *testing.T) {
 	}
 
 	t.Run("tools run with the token's scopes", func(t *testing.T) {
-		wantTool(t, call(t, h, echoOnly, "e-1", "echo", map[string]any{"message": "opaque hi"}), "opaque hi")
+		wantToolText(t, idpCall(t, h, echoOnly, "e-1", "echo", map[string]any{"message": "opaque hi"}), "opaque hi")
 		// The provider's answer for a client credentials token has no
 		// sub: the client is the subject (RFC 9068 §2.2).
-		wantCaller(t, callerOf(t, h, echoOnly), caller{Subject: opaqueClient, ClientID: opaqueClient, Issuer: p.issuer, Scopes: []string{"tools:echo"}})
+		wantIdPCaller(t, idpCallerOf(t, h, echoOnly), idpCaller{Subject: opaqueClient, ClientID: opaqueClient, Issuer: p.issuer, Scopes: []string{"tools:echo"}})
 
-		r := call(t, h, echoOnly, "rf-1", "read_file", map[string]any{"path": "hello.txt"})
-		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, insufficientScope(twoScopes), echoOnly)
-		wantTool(t, call(t, h, both, "rf-2", "read_file", map[string]any{"path": "hello.txt"}), "hello, caller")
+		r := idpCall(t, h, echoOnly, "rf-1", "read_file", map[string]any{"path": "hello.txt"})
+		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, insufficientScopeChallenge(twoScopes), echoOnly)
+		wantToolText(t, idpCall(t, h, both, "rf-2", "read_file", map[string]any{"path": "hello.txt"}), "hello, caller")
 	})
 
 	t.Run("JWTs of the same issuer still verify with its keys", func(t *testing.T) {
 		tok := p.token(t, jwtClient, authPublicURL, "tools:echo")
-		wantTool(t, call(t, h, tok, "j-1", "echo", map[string]any{"message": "signed"}), "signed")
+		wantToolText(t, idpCall(t, h, tok, "j-1", "echo", map[string]any{"message": "signed"}), "signed")
 	})
 
 	t.Run("a token for another resource", func(t *testing.T) {
 		other := p.token(t, opaqueClient, otherResource, "tools:echo")
-		wantInvalidToken(t, call(t, h, other, "o-1", "echo", map[string]any{"message": "x"}), `"o-1"`, other,
+		wantInvalidTokenSaying(t, idpCall(t, h, other, "o-1", "echo", map[string]any{"message": "x"}), `"o-1"`, other,
 			"the token's audience (aud) is not this resource")
 	})
 
 	t.Run("a revoked token", func(t *testing.T) {
 		tok := p.token(t, opaqueClient, authPublicURL, "tools:echo")
-		wantTool(t, call(t, h, tok, "r-1", "echo", map[string]any{"message": "before"}), "before")
+		wantToolText(t, idpCall(t, h, tok, "r-1", "echo", map[string]any{"message": "before"}), "before")
 		p.revoke(t, opaqueClient, tok)
-		wantInvalidToken(t, call(t, h, tok, "r-2", "echo", map[string]any{"message": "after"}), `"r-2"`, tok,
+		wantInvalidTokenSaying(t, idpCall(t, h, tok, "r-2", "echo", map[string]any{"message": "after"}), `"r-2"`, tok,
 			"the token is not active")
 	})
 
@@ -270,13 +270,13 @@ func TestIdPIntrospection(t *testing.T) {
 		// It was issued for one second, counted from the provider's
 		// current second; past it the provider answers inactive.
 		time.Sleep(2 * time.Second)
-		wantInvalidToken(t, call(t, h, tok, "x-1", "echo", map[string]any{"message": "x"}), `"x-1"`, tok,
+		wantInvalidTokenSaying(t, idpCall(t, h, tok, "x-1", "echo", map[string]any{"message": "x"}), `"x-1"`, tok,
 			"the token is not active")
 	})
 
 	t.Run("an unknown token", func(t *testing.T) {
 		tok := randomB64(43)
-		wantInvalidToken(t, call(t, h, tok, "u-1", "echo", map[string]any{"message": "x"}), `"u-1"`, tok,
+		wantInvalidTokenSaying(t, idpCall(t, h, tok, "u-1", "echo", map[string]any{"message": "x"}), `"u-1"`, tok,
 			"the token is not active")
 	})
 }
@@ -301,7 +301,7 @@ func TestIdPKeyRotation(t *testing.T) {
 	if hdr, _ := decodeJWT(t, before); hdr["kid"] != "key-old" {
 		t.Fatalf("got kid %v, want key-old", hdr["kid"])
 	}
-	wantTool(t, call(t, h, before, "b-1", "echo", map[string]any{"message": "old key"}), "old key")
+	wantToolText(t, idpCall(t, h, before, "b-1", "echo", map[string]any{"message": "old key"}), "old key")
 	if got := fetches(); got != "1" {
 		t.Errorf("got %s key fetches before the rotation, want 1", got)
 	}
@@ -312,14 +312,14 @@ func TestIdPKeyRotation(t *testing.T) {
 	if hdr, _ := decodeJWT(t, after); hdr["kid"] != "key-new" {
 		t.Fatalf("after the rotation got kid %v, want key-new", hdr["kid"])
 	}
-	wantTool(t, call(t, h, after, "a-1", "echo", map[string]any{"message": "new key"}), "new key")
+	wantToolText(t, idpCall(t, h, after, "a-1", "echo", map[string]any{"message": "new key"}), "new key")
 	if got := fetches(); got != "2" {
 		t.Errorf("got %s key fetches after the rotation, want 2: one refetch for the new kid", got)
 	}
 	// A token the old key signed before the rotation, not presented
 	// until now, still verifies with the refetched set, which lists that
 	// key too: a rotation does not cut off the tokens already out.
-	wantTool(t, call(t, h, unseen, "u-1", "read_file", map[string]any{"path": "hello.txt"}), "hello, caller")
+	wantToolText(t, idpCall(t, h, unseen, "u-1", "read_file", map[string]any{"path": "hello.txt"}), "hello, caller")
 	if got := fetches(); got != "2" {
 		t.Errorf("got %s key fetches, want still 2", got)
 	}
@@ -343,7 +343,7 @@ func TestIdPIntrospectionRefused(t *testing.T) {
 	h := startIdPHost(t, cfg)
 
 	tok := p.token(t, opaqueClient, authPublicURL, "tools:echo")
-	wantInvalidToken(t, call(t, h, tok, "f-1", "echo", map[string]any{"message": "x"}), `"f-1"`, tok,
+	wantInvalidTokenSaying(t, idpCall(t, h, tok, "f-1", "echo", map[string]any{"message": "x"}), `"f-1"`, tok,
 		"the token could not be checked with its issuer; try again later")
 	line, ok := h.log.line("token introspection failed", 5*time.Second)
 	if !ok || !strings.Contains(line, "401") {
