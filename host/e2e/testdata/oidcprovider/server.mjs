@@ -72,6 +72,10 @@ const provider = new Provider(issuer, {
   clients,
   jwks: { keys },
   cookies: { keys: ['e2e-cookie-key-not-a-secret'] },
+  // A token lives as long as its client's profile says.
+  ttl: {
+    ClientCredentials: (ctx, token) => token.resourceServer?.accessTokenTTL ?? 600,
+  },
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
