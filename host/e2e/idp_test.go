@@ -24,9 +24,15 @@ const idpSecretEnv = "E2E_IDP_INTROSPECTION_SECRET"
 // plugins and the probe, whose caller tool shows who the host says called.
 func idpHostConfig(t *testing.T, p *oidcProvider, issuerExtra string) string {
 	t.Helper()
-	cfg := hostConfig("public_url = "+tomlString(authPublicURL), shippedPlugins(filesRoot(t))+probePlugin(""))
+	return idpConfig(t, p, "public_url = "+tomlString(authPublicURL), "", issuerExtra)
+}
+
+// idpConfig is idpHostConfig with the given lines in [server] and [auth].
+func idpConfig(t *testing.T, p *oidcProvider, server, authExtra, issuerExtra string) string {
+	t.Helper()
+	cfg := hostConfig(server, shippedPlugins(filesRoot(t))+probePlugin(""))
 	return strings.Replace(cfg, "[auth]\nenabled = false\n",
-		"[auth]\nenabled = true\nclock_skew = \"0s\"\n\n"+
+		"[auth]\nenabled = true\nclock_skew = \"0s\"\n"+authExtra+"\n\n"+
 			"[[auth.issuers]]\nissuer = "+tomlString(p.issuer)+"\nrequire_at_jwt = true\n"+issuerExtra+"\n", 1)
 }
 
@@ -350,4 +356,84 @@ func TestIdPIntrospectionRefused(t *testing.T) {
 		t.Errorf("got log line %q, want the introspection failure with the provider's 401", line)
 	}
 	wantNoPiece(t, "the host's log", h.log.String(), tok)
+}
+
+// TestIdPTypeScriptClient: the official TypeScript SDK client, given only
+// client credentials and the provider's issuer, finds the provider through
+// Toolgate's challenge and protected resource metadata, gets a token for
+// Toolgate's URL (RFC 8707) and calls tools with it.
+func TestIdPTypeScriptClient(t *testing.T) {
+	checkNode(t)
+	// The SDK asks for a token for the resource in the metadata, which
+	// must be the URL it connects to: so Toolgate's canonical URL is its
+	// real one, and the provider must know it before Toolgate starts.
+	addr := freeLoopbackAddr(t)
+	resource := "http://" + addr + "/mcp"
+	metadataURL := "http://" + addr + "/.well-known/oauth-protected-resource/mcp"
+	p := startOIDCProvider(t, resource, idpKey(t, t.TempDir(), "key-1"))
+	cfg := idpConfig(t, p, "", "", "")
+	h := startIdPHost(t, strings.Replace(cfg, `listen = "127.0.0.1:0"`, "listen = "+tomlString(addr), 1))
+	if h.url != resource {
+		t.Fatalf("the host serves %s, want %s", h.url, resource)
+	}
+
+	var out struct {
+		Requests []tsRequest `json:"requests"`
+		Tools    []string    `json:"tools"`
+		Echo     struct {
+			IsError bool   `json:"isError"`
+			Text    string `json:"text"`
+		} `json:"echo"`
+		ReadFile struct {
+			IsError bool   `json:"isError"`
+			Text    string `json:"text"`
+		} `json:"readFile"`
+		Scope string `json:"scope"`
+	}
+	runNode(t, &out, "client-credentials.mjs", h.url, p.issuer, jwtClient, clientSecret(jwtClient), "tools:echo files:read")
+
+	if want := slices.Sorted(slices.Values(slices.Concat(shippedTools, probeTools))); !slices.Equal(out.Tools, want) {
+		t.Errorf("got tools %v, want %v", out.Tools, want)
+	}
+	if out.Echo.IsError || !strings.Contains(out.Echo.Text, `"with client credentials"`) {
+		t.Errorf("got echo %+v", out.Echo)
+	}
+	if out.ReadFile.IsError || !strings.Contains(out.ReadFile.Text, "hello, caller") {
+		t.Errorf("got read_file %+v, want the file", out.ReadFile)
+	}
+	if out.Scope != "tools:echo files:read" {
+		t.Errorf("the token has scope %q, want tools:echo files:read", out.Scope)
+	}
+
+	// The flow: one request without a token, challenged; the metadata;
+	// the provider's metadata; one token request; then only requests with
+	// the token, all served.
+	var tokens, challenged, metadata int
+	for _, r := range out.Requests {
+		switch {
+		case r.URL == p.discovery.TokenEndpoint:
+			tokens++
+			if r.Method != http.MethodPost || r.Status != http.StatusOK || !r.Authorization {
+				t.Errorf("token request %+v, want an authenticated POST answered 200", r)
+			}
+		case r.URL == h.url && !r.Authorization:
+			challenged++
+			if r.Status != http.StatusUnauthorized || r.Parsed == nil || r.Parsed.ResourceMetadataURL == nil || *r.Parsed.ResourceMetadataURL != metadataURL {
+				t.Errorf("request without a token %+v, want 401 naming %s", r, metadataURL)
+			}
+		case r.URL == h.url:
+			// The SDK's optional GET stream is not offered (405).
+			if r.Status/100 != 2 && !(r.Method == http.MethodGet && r.Status == http.StatusMethodNotAllowed) {
+				t.Errorf("MCP request %+v, want it served", r)
+			}
+		case r.URL == metadataURL:
+			metadata++
+		case strings.HasPrefix(r.URL, p.issuer+"/.well-known/"):
+		default:
+			t.Errorf("unexpected request %+v", r)
+		}
+	}
+	if tokens != 1 || challenged != 1 || metadata != 1 {
+		t.Errorf("got %d token requests, %d requests without a token and %d metadata reads; want 1 of each", tokens, challenged, metadata)
+	}
 }
