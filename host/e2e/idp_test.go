@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -435,5 +436,42 @@ func TestIdPTypeScriptClient(t *testing.T) {
 	}
 	if tokens != 1 || challenged != 1 || metadata != 1 {
 		t.Errorf("got %d token requests, %d requests without a token and %d metadata reads; want 1 of each", tokens, challenged, metadata)
+	}
+}
+
+// TestIdPAlgorithms: tokens the provider signs with ES256 (an EC key of its
+// key set) and PS256 (an RSA key) are accepted exactly when the issuer's
+// algorithms allow them.
+func TestIdPAlgorithms(t *testing.T) {
+	dir := t.TempDir()
+	p := startOIDCProvider(t, authPublicURL, idpKey(t, dir, "key-rsa"), idpECKey(t, dir, "key-ec"))
+	tokens := map[string]string{}
+	for client, want := range map[string]string{jwtClient: "RS256 key-rsa", es256Client: "ES256 key-ec", ps256Client: "PS256 key-rsa"} {
+		tok := p.token(t, client, authPublicURL, "tools:echo")
+		if hdr, _ := decodeJWT(t, tok); fmt.Sprint(hdr["alg"], " ", hdr["kid"]) != want {
+			t.Fatalf("%s got a token with header %v, want %s", client, hdr, want)
+		}
+		tokens[strings.Fields(want)[0]] = tok
+	}
+	refused := "the token's signing algorithm (alg) is not accepted from its issuer"
+	tests := []struct {
+		name, config string
+		accepted     []string
+	}{
+		{"the default, RS256 and ES256", "", []string{"RS256", "ES256"}},
+		{"PS256 alone", `algorithms = ["PS256"]`, []string{"PS256"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startIdPHost(t, idpHostConfig(t, p, tt.config))
+			for _, alg := range []string{"RS256", "ES256", "PS256"} {
+				r := idpCall(t, h, tokens[alg], alg, "echo", map[string]any{"message": "signed with " + alg})
+				if slices.Contains(tt.accepted, alg) {
+					wantToolText(t, r, "signed with "+alg)
+				} else {
+					wantInvalidTokenSaying(t, r, `"`+alg+`"`, tokens[alg], refused)
+				}
+			}
+		})
 	}
 }

@@ -4,6 +4,9 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +41,8 @@ const (
 // client's secret is its id followed by "-secret".
 const (
 	jwtClient         = "jwt-client"          // JWT access tokens, an hour
+	es256Client       = "es256-client"        // as jwtClient, signed with ES256
+	ps256Client       = "ps256-client"        // as jwtClient, signed with PS256
 	opaqueClient      = "opaque-client"       // opaque access tokens, an hour
 	briefJWTClient    = "brief-jwt-client"    // JWT access tokens, one second
 	briefOpaqueClient = "brief-opaque-client" // opaque access tokens, one second
@@ -102,7 +107,24 @@ func checkOIDCProvider(t *testing.T) {
 // dir and returns the file's path, for server.mjs.
 func idpKey(t *testing.T, dir, kid string) string {
 	t.Helper()
-	k, err := jwk.Import(newRSAKey(t))
+	return writeJWK(t, dir, kid, newRSAKey(t))
+}
+
+// idpECKey is idpKey for a P-256 key, for ES256.
+func idpECKey(t *testing.T, dir, kid string) string {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeJWK(t, dir, kid, k)
+}
+
+// writeJWK writes a private key as a JWK with the given kid into dir and
+// returns the file's path.
+func writeJWK(t *testing.T, dir, kid string, priv any) string {
+	t.Helper()
+	k, err := jwk.Import(priv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,10 @@
 //   node server.mjs PORT RESOURCE KEY_FILE [KEY_FILE...]
 //
 // It listens on 127.0.0.1:PORT as the issuer http://127.0.0.1:PORT and
-// signs with the private JWKs in the key files, the first of them for every
-// new token; its JWKS lists them all in that order, so restarting it with a
-// new key first is a key rotation. RESOURCE is Toolgate's canonical URL, the
+// signs with the private JWKs in the key files: every new token with the
+// first of them that fits its algorithm (RS256 unless the client's profile
+// says otherwise). Its JWKS lists them all in that order, so restarting it
+// with a new key first is a key rotation. RESOURCE is Toolgate's canonical URL, the
 // RFC 8707 resource indicator its tokens are issued for.
 //
 // Everything lives in memory: a restart forgets every token it issued.
@@ -35,14 +36,17 @@ const otherResource = 'https://other.example/api';
 // The scopes both resources know: those of Toolgate's shipped plugins.
 const resourceScopes = 'tools:echo files:read';
 
-// The clients the tests use. Each gets tokens of one format and lifetime
-// (seconds), so a test picks the kind of token by the client it asks as.
-// Clients registered dynamically get JWTs valid for an hour.
+// The clients the tests use. Each gets tokens of one format, lifetime
+// (seconds) and, for JWTs, signing algorithm, so a test picks the kind of
+// token by the client it asks as. Clients registered dynamically get RS256
+// JWTs valid for an hour.
 const profiles = {
   'jwt-client': { format: 'jwt', ttl: 3600 },
   'opaque-client': { format: 'opaque', ttl: 3600 },
   'brief-jwt-client': { format: 'jwt', ttl: 1 },
   'brief-opaque-client': { format: 'opaque', ttl: 1 },
+  'es256-client': { format: 'jwt', ttl: 3600, alg: 'ES256' },
+  'ps256-client': { format: 'jwt', ttl: 3600, alg: 'PS256' },
 };
 const secret = (id) => `${id}-secret`;
 
@@ -104,6 +108,7 @@ const provider = new Provider(issuer, {
           audience: indicator,
           accessTokenFormat: profile.format,
           accessTokenTTL: profile.ttl,
+          ...(profile.alg ? { jwt: { sign: { alg: profile.alg } } } : {}),
         };
       },
     },
