@@ -475,3 +475,31 @@ func TestIdPAlgorithms(t *testing.T) {
 		})
 	}
 }
+
+// TestIdPLateProvider: a Toolgate started while its authorization server
+// is down is not ready and refuses tokens, and becomes ready by itself,
+// without a restart, once the server is up.
+func TestIdPLateProvider(t *testing.T) {
+	p := unstartedOIDCProvider(t, authPublicURL)
+	h := startHost(t, idpHostConfig(t, p, ""))
+	r := h.get(t, http.MethodGet, "/readyz", "", nil)
+	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), p.issuer) {
+		t.Fatalf("got /readyz %d %s, want 503 naming %s", r.Status, r.Body, p.issuer)
+	}
+
+	p.launch(t, idpKey(t, t.TempDir(), "key-1"))
+	tok := p.token(t, jwtClient, authPublicURL, "tools:echo")
+	// Until Toolgate's next attempt (it backs off from 1s) its keys are
+	// missing, and the token is refused for that reason alone.
+	if r := idpCall(t, h, tok, "early", "echo", map[string]any{"message": "x"}); r.Status != http.StatusOK {
+		wantInvalidTokenSaying(t, r, `"early"`, tok, "the signing keys of the token's issuer are not available yet")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for h.get(t, http.MethodGet, "/readyz", "", nil).Status != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatalf("the host is not ready 20s after the provider started")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wantToolText(t, idpCall(t, h, tok, "late", "echo", map[string]any{"message": "keys found"}), "keys found")
+}

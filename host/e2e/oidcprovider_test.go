@@ -149,9 +149,7 @@ func startOIDCProvider(t *testing.T, resource string, keyFiles ...string) *oidcP
 	t.Helper()
 	checkOIDCProvider(t)
 	for attempt := 1; ; attempt++ {
-		addr := freeLoopbackAddr(t)
-		_, port, _ := strings.Cut(addr, ":")
-		p := &oidcProvider{issuer: "http://" + addr, port: port, resource: resource}
+		p := unstartedOIDCProvider(t, resource)
 		err := p.start(t, keyFiles)
 		if err == nil {
 			t.Cleanup(func() { p.stop(t) })
@@ -161,6 +159,26 @@ func startOIDCProvider(t *testing.T, resource string, keyFiles ...string) *oidcP
 			t.Fatal(err)
 		}
 	}
+}
+
+// unstartedOIDCProvider is a provider not running yet, on a port that was
+// free a moment ago; launch starts it.
+func unstartedOIDCProvider(t *testing.T, resource string) *oidcProvider {
+	t.Helper()
+	addr := freeLoopbackAddr(t)
+	_, port, _ := strings.Cut(addr, ":")
+	return &oidcProvider{issuer: "http://" + addr, port: port, resource: resource}
+}
+
+// launch starts an unstarted provider, failing the test if it cannot; it
+// is stopped when the test ends.
+func (p *oidcProvider) launch(t *testing.T, keyFiles ...string) {
+	t.Helper()
+	checkOIDCProvider(t)
+	if err := p.start(t, keyFiles); err != nil {
+		t.Fatalf("starting oidc-provider on port %s: %v", p.port, err)
+	}
+	t.Cleanup(func() { p.stop(t) })
 }
 
 // errPortTaken is start's error when the port was taken meanwhile.
