@@ -151,6 +151,8 @@ func TestStatelessEra(t *testing.T) {
 			{"missing MCP-Protocol-Version", headers{"Mcp-Method": "tools/call", "Mcp-Name": "echo"}, echoCall(6)},
 			{"MCP-Protocol-Version differs from _meta",
 				headers{"MCP-Protocol-Version": sessionVersion, "Mcp-Method": "tools/call", "Mcp-Name": "echo"}, echoCall(6)},
+			{"MCP-Protocol-Version differs from an unsupported _meta version",
+				modernHeaders("tools/list", ""), rpcBody(6, "tools/list", map[string]any{"_meta": modernMeta("v999.0.0")})},
 			{"missing Mcp-Method", headers{"MCP-Protocol-Version": modernVersion, "Mcp-Name": "echo"}, echoCall(6)},
 			{"Mcp-Method differs", modernHeaders("tools/list", "echo"), echoCall(6)},
 			{"Mcp-Method differs in case", modernHeaders("TOOLS/CALL", "echo"), echoCall(6)},
