@@ -143,6 +143,9 @@ type conformanceResult struct {
 	// scenarios maps each scenario the runner ran to its failed checks
 	// (none when it passed).
 	scenarios map[string][]failedCheck
+	// warnings maps a scenario to its WARNING checks: not failures, but
+	// often a sign that the scenario could not test what it meant to.
+	warnings map[string][]failedCheck
 	// announced is how many scenarios the runner said it would run.
 	announced int
 	exitCode  int
@@ -203,7 +206,8 @@ func runConformance(t *testing.T, run conformanceRun, url string) conformanceRes
 	if res.scenarios == nil {
 		t.Fatalf("the runner printed no summary (exit code %d)\noutput:\n%s", res.exitCode, tail(res.output, 200))
 	}
-	checks, err := readChecks(outDir)
+	checks, warnings, err := readChecks(outDir)
+	res.warnings = warnings
 	if err != nil {
 		t.Fatalf("reading the runner's results: %v", err)
 	}
@@ -276,11 +280,11 @@ func parseSummary(out string) (summary string, announced int, scenarios map[stri
 // result directory: an ISO time with ":" and "." replaced by "-".
 var resultDirSuffix = regexp.MustCompile(`-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$`)
 
-// readChecks reads every checks.json under dir and returns the failed checks
-// of each scenario that has any.
-func readChecks(dir string) (map[string][]failedCheck, error) {
-	out := map[string][]failedCheck{}
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+// readChecks reads every checks.json under dir and returns the failed and
+// the warning checks of each scenario that has any.
+func readChecks(dir string) (failures, warnings map[string][]failedCheck, err error) {
+	failures, warnings = map[string][]failedCheck{}, map[string][]failedCheck{}
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != "checks.json" {
 			return err
 		}
@@ -301,13 +305,16 @@ func readChecks(dir string) (map[string][]failedCheck, error) {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		for _, c := range checks {
-			if c.Status == "FAILURE" {
-				out[scenario] = append(out[scenario], c.failedCheck)
+			switch c.Status {
+			case "FAILURE":
+				failures[scenario] = append(failures[scenario], c.failedCheck)
+			case "WARNING":
+				warnings[scenario] = append(warnings[scenario], c.failedCheck)
 			}
 		}
 		return nil
 	})
-	return out, err
+	return failures, warnings, err
 }
 
 // judgeConformance fails the test for every scenario whose outcome differs
@@ -332,6 +339,9 @@ func judgeConformance(t *testing.T, run string, res conformanceResult) {
 		}
 		if failed != nil {
 			failing++
+		}
+		if w := res.warnings[name]; len(w) > 0 {
+			t.Logf("scenario %s warns:\n\t%s", name, joinChecks(w))
 		}
 	}
 	if failing == 0 && res.exitCode != 0 {
