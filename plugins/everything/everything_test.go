@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/toolgate/toolgate/sdk"
-	"github.com/toolgate/toolgate/sdk/sdktest"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
+	"github.com/toolgate/toolgate/sdk/sdktest"
 )
 
 func start(t *testing.T) *sdktest.Client {
