@@ -48,6 +48,8 @@ type Params struct {
 	// tools/call
 	Name      *string         `json:"name"`
 	Arguments json.RawMessage `json:"arguments"`
+	// resources/read: the resource, which the Mcp-Name header mirrors
+	URI *string `json:"uri"`
 	// tools/list
 	Cursor *string `json:"cursor"`
 	// notifications/cancelled: the id of the request to cancel, as written

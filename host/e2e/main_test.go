@@ -24,8 +24,8 @@ import (
 	"time"
 )
 
-// binDir holds the binaries TestMain built: toolgate, echo, files, probe;
-// srcRoot is the module they were built from.
+// binDir holds the binaries TestMain built: toolgate, echo, files,
+// everything, probe; srcRoot is the module they were built from.
 var binDir, srcRoot string
 
 var watchOnce sync.Once
@@ -62,7 +62,7 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 
-	pkgs := []string{"./cmd/toolgate", "./plugins/echo", "./plugins/files", "./host/e2e/testdata/probe"}
+	pkgs := []string{"./cmd/toolgate", "./plugins/echo", "./plugins/files", "./plugins/everything", "./host/e2e/testdata/probe"}
 	fmt.Fprintf(os.Stderr, "e2e: building %s into %s\n", strings.Join(pkgs, " "), dir)
 	start := time.Now()
 	cmd := exec.Command("go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...)

@@ -151,7 +151,13 @@ func TestStatelessEra(t *testing.T) {
 			{"missing MCP-Protocol-Version", headers{"Mcp-Method": "tools/call", "Mcp-Name": "echo"}, echoCall(6)},
 			{"MCP-Protocol-Version differs from _meta",
 				headers{"MCP-Protocol-Version": sessionVersion, "Mcp-Method": "tools/call", "Mcp-Name": "echo"}, echoCall(6)},
+			{"MCP-Protocol-Version differs from an unsupported _meta version",
+				modernHeaders("tools/list", ""), rpcBody(6, "tools/list", map[string]any{"_meta": modernMeta("v999.0.0")})},
 			{"missing Mcp-Method", headers{"MCP-Protocol-Version": modernVersion, "Mcp-Name": "echo"}, echoCall(6)},
+			{"Mcp-Name differs from the uri of resources/read", modernHeaders("resources/read", "test://a"),
+				modernBody(6, "resources/read", map[string]any{"uri": "test://b"})},
+			{"Mcp-Name of resources/read names the name, not the uri", modernHeaders("resources/read", "a"),
+				modernBody(6, "resources/read", map[string]any{"uri": "test://a", "name": "a"})},
 			{"Mcp-Method differs", modernHeaders("tools/list", "echo"), echoCall(6)},
 			{"Mcp-Method differs in case", modernHeaders("TOOLS/CALL", "echo"), echoCall(6)},
 			{"missing Mcp-Name", modernHeaders("tools/call", ""), echoCall(6)},
@@ -168,6 +174,15 @@ func TestStatelessEra(t *testing.T) {
 				wantID(t, wantError(t, r, http.StatusBadRequest, -32020), "6")
 				noSession(t, r)
 			})
+		}
+	})
+
+	t.Run("Mcp-Name of resources/read mirrors the uri", func(t *testing.T) {
+		r := h.post(t, modernHeaders("resources/read", "test://a"), modernBody(9, "resources/read", map[string]any{"uri": "test://a"}))
+		var m rpcMessage
+		mustUnmarshal(t, r.Body, &m)
+		if m.Error != nil && m.Error.Code == -32020 {
+			t.Errorf("got a header mismatch for a matching Mcp-Name: %s", r.Body)
 		}
 	})
 

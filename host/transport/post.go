@@ -78,8 +78,15 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 // serveModern serves a 2026-07-28 request: no session, every fact the server
 // needs in the request itself, headers mirroring the body.
 func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request) {
-	// The version comes first, so that any client learns which versions
-	// to retry with, whatever else is wrong with its request.
+	// A version header that contradicts the body is a HeaderMismatch even
+	// when the body's version is unsupported: which of the two the client
+	// meant cannot be told. Otherwise the version comes first, so that any
+	// client learns which versions to retry with, whatever else is wrong
+	// with its request.
+	if jerr := versionHeaderMismatch(r.Header, msg, req); jerr != nil {
+		writeError(w, http.StatusBadRequest, jerr)
+		return
+	}
 	if !dispatch.IsModernVersion(req.ProtocolVersion) {
 		e := withID(msg, jsonrpc.CodeUnsupportedProtocolVersion, "Unsupported protocol version: "+req.ProtocolVersion)
 		e.Data = map[string]any{"supported": dispatch.SupportedVersions(), "requested": req.ProtocolVersion}
@@ -112,17 +119,28 @@ func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonr
 	writeResult(w, msg.ID, result)
 }
 
+// versionHeaderMismatch is the HeaderMismatch of an MCP-Protocol-Version
+// header that is present and differs from the body's version, else nil.
+func versionHeaderMismatch(hdr http.Header, msg *jsonrpc.Message, req *dispatch.Request) *jsonrpc.Error {
+	if v := hdr.Get(headerProtocolVersion); v != "" && v != req.ProtocolVersion {
+		return headerMismatch(msg, "MCP-Protocol-Version header %q does not match body value %q", v, req.ProtocolVersion)
+	}
+	return nil
+}
+
+func headerMismatch(msg *jsonrpc.Message, format string, args ...any) *jsonrpc.Error {
+	return withID(msg, jsonrpc.CodeHeaderMismatch, "Header mismatch: "+fmt.Sprintf(format, args...))
+}
+
 // checkModernHeaders enforces that MCP-Protocol-Version, Mcp-Method and
 // Mcp-Name are present and equal to the body (2026-07-28, Server Validation).
 func checkModernHeaders(hdr http.Header, msg *jsonrpc.Message, req *dispatch.Request) *jsonrpc.Error {
-	mismatch := func(format string, args ...any) *jsonrpc.Error {
-		return withID(msg, jsonrpc.CodeHeaderMismatch, "Header mismatch: "+fmt.Sprintf(format, args...))
-	}
-	switch v := hdr.Get(headerProtocolVersion); {
-	case v == "":
+	mismatch := func(format string, args ...any) *jsonrpc.Error { return headerMismatch(msg, format, args...) }
+	if hdr.Get(headerProtocolVersion) == "" {
 		return mismatch("the MCP-Protocol-Version header is required")
-	case v != req.ProtocolVersion:
-		return mismatch("MCP-Protocol-Version header %q does not match body value %q", v, req.ProtocolVersion)
+	}
+	if jerr := versionHeaderMismatch(hdr, msg, req); jerr != nil {
+		return jerr
 	}
 	switch m := hdr.Get(headerMethod); {
 	case m == "":
@@ -141,7 +159,12 @@ func checkModernHeaders(hdr http.Header, msg *jsonrpc.Message, req *dispatch.Req
 	if err != nil {
 		return mismatch("Mcp-Name header: %v", err)
 	}
-	if body := req.Params.Name; body == nil || *body != name {
+	// Mcp-Name mirrors params.uri for resources/read, params.name otherwise.
+	body := req.Params.Name
+	if req.Method == "resources/read" {
+		body = req.Params.URI
+	}
+	if body == nil || *body != name {
 		return mismatch("Mcp-Name header %q does not match body value %s", name, quoteOrMissing(body))
 	}
 	return nil
