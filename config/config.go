@@ -23,9 +23,9 @@ type Config struct {
 	// because resource URIs hold dots, which would split a key.
 	Prompts   []PromptRule   `koanf:"prompts"`
 	Resources []ResourceRule `koanf:"resources"`
-	Auth    Auth            `koanf:"auth"`
-	Metrics Metrics         `koanf:"metrics"`
-	Audit   Audit           `koanf:"audit"`
+	Auth      Auth           `koanf:"auth"`
+	Metrics   Metrics        `koanf:"metrics"`
+	Audit     Audit          `koanf:"audit"`
 
 	// Dir is the directory of the config file; relative paths in it are
 	// resolved against Dir. It is not read from the file.
