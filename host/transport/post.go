@@ -141,7 +141,11 @@ func checkModernHeaders(hdr http.Header, msg *jsonrpc.Message, req *dispatch.Req
 	if err != nil {
 		return mismatch("Mcp-Name header: %v", err)
 	}
-	if body := req.Params.Name; body == nil || *body != name {
+	body := req.Params.Name
+	if req.Method == "resources/read" {
+		body = req.Params.URI // the spec names a resource by its URI
+	}
+	if body == nil || *body != name {
 		return mismatch("Mcp-Name header %q does not match body value %s", name, quoteOrMissing(body))
 	}
 	return nil
