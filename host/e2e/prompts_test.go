@@ -1,11 +1,17 @@
+//go:build unix
+
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // contentPlugins are the echo plugin (echo_prompt) and the probe (a
@@ -301,4 +307,60 @@ scopes = ["items:read"]
 			t.Errorf("got prompts %+v, want both, with their required scopes", l.Prompts)
 		}
 	})
+}
+
+// TestSDKClientPromptsAndResources drives prompts, resources and
+// completions with the official Go SDK client, in both eras.
+func TestSDKClientPromptsAndResources(t *testing.T) {
+	h := startHost(t, hostConfig("", contentPlugins))
+	for _, version := range []string{modernVersion, sessionVersion} {
+		t.Run(version, func(t *testing.T) {
+			cs := connect(t, h, version)
+			ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+			defer cancel()
+			caps := cs.InitializeResult().Capabilities
+			if caps == nil || caps.Prompts == nil || caps.Resources == nil || caps.Completions == nil {
+				t.Errorf("got capabilities %+v, want prompts, resources and completions", caps)
+			}
+
+			pl, err := cs.ListPrompts(ctx, nil)
+			if err != nil || len(pl.Prompts) != 2 || pl.Prompts[0].Name != "echo_prompt" || pl.Prompts[0].Arguments[0].Name != "message" {
+				t.Fatalf("ListPrompts: got %+v, %v", pl, err)
+			}
+			gp, err := cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "echo_prompt", Arguments: map[string]string{"message": "sdk"}})
+			if err != nil {
+				t.Fatalf("GetPrompt: %v", err)
+			}
+			if tc, ok := gp.Messages[0].Content.(*mcp.TextContent); !ok || gp.Messages[0].Role != "user" || tc.Text != "Please echo this message back: sdk" {
+				t.Errorf("GetPrompt: got %+v", gp.Messages[0])
+			}
+			if _, err := cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "echo_prompt"}); err == nil || !strings.Contains(err.Error(), "message") {
+				t.Errorf("GetPrompt without its argument: got %v, want an error naming it", err)
+			}
+
+			rl, err := cs.ListResources(ctx, nil)
+			if err != nil || len(rl.Resources) != 1 || rl.Resources[0].URI != "probe://static.txt" {
+				t.Fatalf("ListResources: got %+v, %v", rl, err)
+			}
+			tl, err := cs.ListResourceTemplates(ctx, nil)
+			if err != nil || len(tl.ResourceTemplates) != 1 || tl.ResourceTemplates[0].URITemplate != "probe://items/{id}" {
+				t.Fatalf("ListResourceTemplates: got %+v, %v", tl, err)
+			}
+			rr, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "probe://items/9"})
+			if err != nil || len(rr.Contents) != 1 || rr.Contents[0].Text != `{"id":"9"}` || rr.Contents[0].MIMEType != "application/json" {
+				t.Fatalf("ReadResource: got %+v, %v", rr, err)
+			}
+			if _, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "probe://items/missing"}); err == nil {
+				t.Errorf("ReadResource of a missing item: got no error")
+			}
+
+			cr, err := cs.Complete(ctx, &mcp.CompleteParams{
+				Ref:      &mcp.CompleteReference{Type: "ref/prompt", Name: "probe_prompt"},
+				Argument: mcp.CompleteParamsArgument{Name: "tone", Value: "g"},
+			})
+			if err != nil || !slices.Equal(cr.Completion.Values, []string{"grave"}) {
+				t.Errorf("Complete: got %+v, %v", cr, err)
+			}
+		})
+	}
 }
