@@ -514,6 +514,9 @@ func TestAuthInsufficientScope(t *testing.T) {
 	both := mintToken(t, h, "alice", "tools:echo files:read")
 	readFile := map[string]any{"name": "read_file", "arguments": map[string]any{"path": "hello.txt"}}
 	echo := map[string]any{"name": "echo", "arguments": map[string]any{"message": "hi"}}
+	// A step-up names what the call needs together with what the token
+	// grants: here, both tool scopes.
+	const stepUp = "files:read tools:echo"
 	forbidden := func(scope string) map[string]string {
 		return map[string]string{"resource_metadata": authMetadataURL, "error": "insufficient_scope", "error_description": "*", "scope": scope}
 	}
@@ -534,7 +537,7 @@ func TestAuthInsufficientScope(t *testing.T) {
 			return bearer(tok).with(headers{"Mcp-Session-Id": sid, "MCP-Protocol-Version": sessionVersion})
 		}
 		r = h.post(t, in(echoOnly), rpcBody("rf-1", "tools/call", readFile))
-		p := wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, forbidden(shippedScopes), echoOnly)
+		p := wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, forbidden(stepUp), echoOnly)
 		if !strings.Contains(p["error_description"], "files:read") {
 			t.Errorf("got error_description %q, want it to name files:read", p["error_description"])
 		}
@@ -548,7 +551,7 @@ func TestAuthInsufficientScope(t *testing.T) {
 		// A token with files:read alone is refused echo, and asked for
 		// both scopes.
 		r = h.post(t, in(filesOnly), rpcBody("e-2", "tools/call", echo))
-		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"e-2"`, forbidden(shippedScopes), filesOnly)
+		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"e-2"`, forbidden(stepUp), filesOnly)
 
 		// An unknown tool is not a question of scopes.
 		r = h.post(t, in(echoOnly), rpcBody("u-1", "tools/call", map[string]any{"name": "no_such_tool"}))
@@ -557,7 +560,7 @@ func TestAuthInsufficientScope(t *testing.T) {
 
 	t.Run("2026-07-28", func(t *testing.T) {
 		r := h.post(t, bearer(echoOnly).with(modernHeaders("tools/call", "read_file")), modernBody("rf-3", "tools/call", readFile))
-		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-3"`, forbidden(shippedScopes), echoOnly)
+		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-3"`, forbidden(stepUp), echoOnly)
 		wantText(t, h.post(t, bearer(both).with(modernHeaders("tools/call", "read_file")), modernBody("rf-4", "tools/call", readFile)), "hello, caller")
 
 		// A token without any scope is asked for the tool's alone.
@@ -574,7 +577,7 @@ func TestAuthInsufficientScope(t *testing.T) {
 	t.Run("granted offline_access is not asked for again", func(t *testing.T) {
 		offline := mintToken(t, h, "alice", "tools:echo offline_access")
 		r := h.post(t, bearer(offline).with(modernHeaders("tools/call", "read_file")), modernBody("rf-6", "tools/call", readFile))
-		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-6"`, forbidden(shippedScopes), offline)
+		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-6"`, forbidden(stepUp), offline)
 	})
 }
 
