@@ -20,8 +20,9 @@ import (
 )
 
 // probeBin is the end-to-end tests' probe plugin, built once by TestMain:
-// a real subprocess serving prompts, resources and updates.
-var probeBin string
+// a real subprocess serving prompts, resources and updates. oldBin speaks
+// the contract as it was before them.
+var probeBin, oldBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pluginhost-test-")
@@ -29,26 +30,30 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	probeBin = filepath.Join(dir, "probe")
-	build := exec.Command("go", "build", "-o", probeBin, "../e2e/testdata/probe")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the probe plugin:", err)
-		os.Exit(1)
+	probeBin, oldBin = filepath.Join(dir, "probe"), filepath.Join(dir, "oldplugin")
+	for out, pkg := range map[string]string{probeBin: "../e2e/testdata/probe", oldBin: "./testdata/oldplugin"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", pkg, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-func superviseProbe(t *testing.T) *Supervised {
+func superviseProbe(t *testing.T) *Supervised { return supervise(t, "probe", probeBin) }
+
+func supervise(t *testing.T, name, path string) *Supervised {
 	t.Helper()
-	spec := config.Plugin{Name: "probe", Path: probeBin, StartTimeout: 30 * time.Second,
+	spec := config.Plugin{Name: name, Path: path, StartTimeout: 30 * time.Second,
 		MaxConcurrent: 8, MaxQueue: 8, MaxResultBytes: 1 << 20}
 	s, err := Supervise(t.Context(), spec, Options{Dir: t.TempDir(), HostVersion: "test",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
-		t.Fatalf("starting the probe: %v", err)
+		t.Fatalf("starting %s: %v", name, err)
 	}
 	t.Cleanup(s.Stop)
 	return s
@@ -155,5 +160,24 @@ func TestCompleteOfArgumentWithoutValues(t *testing.T) {
 	cr, err := s.Complete(context.Background(), &toolgatev1.CompleteRequest{Ref: &toolgatev1.CompleteRequest_Prompt{Prompt: "probe_prompt"}, Argument: "text", Value: "x"})
 	if err != nil || len(cr.GetValues()) != 0 {
 		t.Errorf("got %v, %v; want no values", cr, err)
+	}
+}
+
+// TestPluginOfOldContract checks that a plugin built before prompts and
+// resources existed starts, serves its tools, offers none of the new kinds
+// and completes nothing.
+func TestPluginOfOldContract(t *testing.T) {
+	s := supervise(t, "old", oldBin)
+	if len(s.Tools) != 1 || len(s.Prompts)+len(s.Resources)+len(s.ResourceTemplates) != 0 {
+		t.Fatalf("got tools %v, prompts %v, resources %v, templates %v; want one tool and nothing else",
+			s.Tools, s.Prompts, s.Resources, s.ResourceTemplates)
+	}
+	res, err := s.CallTool(t.Context(), &toolgatev1.CallToolRequest{Name: "old", Arguments: []byte(`{}`)}, nil)
+	if err != nil || res.GetContent()[0].GetText().GetText() != "old" {
+		t.Errorf("calling its tool: got %v, %v", res, err)
+	}
+	cr, err := s.Complete(t.Context(), &toolgatev1.CompleteRequest{Ref: &toolgatev1.CompleteRequest_Prompt{Prompt: "x"}, Argument: "a"})
+	if err != nil || len(cr.GetValues()) != 0 {
+		t.Errorf("completing: got %v, %v; want no values and no error", cr, err)
 	}
 }
