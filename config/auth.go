@@ -75,6 +75,8 @@ func (v *validator) auth(c *Config) {
 		v.problems = append(v.problems, Problem{Key: key, Env: env, Reason: noIssuerReason})
 	}
 	v.scopes(key, "default_tool_scopes", a.DefaultToolScopes)
+	v.scopes(key, "default_prompt_scopes", a.DefaultPromptScopes)
+	v.scopes(key, "default_resource_scopes", a.DefaultResourceScopes)
 	for i, s := range a.ChallengeScopes {
 		if s == "offline_access" {
 			v.add(entry("auth.challenge_scopes", i), "must not be %q: %s", s, offlineAccessNote)

@@ -18,9 +18,14 @@ type Config struct {
 	Log     Log             `koanf:"log"`
 	Plugins []Plugin        `koanf:"plugins"`
 	Tools   map[string]Tool `koanf:"tools"`
-	Auth    Auth            `koanf:"auth"`
-	Metrics Metrics         `koanf:"metrics"`
-	Audit   Audit           `koanf:"audit"`
+	// Prompts and Resources are the operator's word on single prompts and
+	// resources. They are arrays of tables rather than tables keyed by name
+	// because resource URIs hold dots, which would split a key.
+	Prompts   []PromptRule   `koanf:"prompts"`
+	Resources []ResourceRule `koanf:"resources"`
+	Auth      Auth           `koanf:"auth"`
+	Metrics   Metrics        `koanf:"metrics"`
+	Audit     Audit          `koanf:"audit"`
 
 	// Dir is the directory of the config file; relative paths in it are
 	// resolved against Dir. It is not read from the file.
@@ -143,6 +148,25 @@ type Tool struct {
 	LogArguments bool `koanf:"log_arguments"`
 }
 
+// PromptRule is one [[prompts]] entry.
+type PromptRule struct {
+	// Name is the prompt's name; no two entries name the same prompt.
+	Name string `koanf:"name"`
+	// Scopes replace the scopes the plugin suggests, as [tools.NAME] scopes
+	// do: nil leaves the suggestion, an empty list means none is needed.
+	Scopes []string `koanf:"scopes"`
+}
+
+// ResourceRule is one [[resources]] entry.
+type ResourceRule struct {
+	// URI is a resource's URI or a resource template's URI template, as
+	// the plugin offers it; no two entries name the same one. A URI that a
+	// template matches takes the template's scopes.
+	URI string `koanf:"uri"`
+	// Scopes replace the scopes the plugin suggests, as for prompts.
+	Scopes []string `koanf:"scopes"`
+}
+
 // Auth is the [auth] table: Toolgate as an OAuth 2.1 resource server.
 // Unless it is turned off, auth needs at least one trusted issuer:
 // Local, Issuers or both.
@@ -155,6 +179,10 @@ type Auth struct {
 	// plugin gives scopes. Nil and empty alike mean such a tool needs no
 	// scope. Each is an OAuth scope token (RFC 6749 §3.3).
 	DefaultToolScopes []string `koanf:"default_tool_scopes"`
+	// DefaultPromptScopes and DefaultResourceScopes do the same for
+	// prompts, and for resources and resource templates.
+	DefaultPromptScopes   []string `koanf:"default_prompt_scopes"`
+	DefaultResourceScopes []string `koanf:"default_resource_scopes"`
 	// ChallengeScopes are named in the scope parameter of a 401 challenge:
 	// what a client should ask for first. Nil (no challenge_scopes key)
 	// means every scope a tool needs; an empty list (challenge_scopes = [])

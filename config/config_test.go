@@ -1084,3 +1084,25 @@ func TestClash(t *testing.T) {
 		})
 	}
 }
+
+// TestContentScopes checks the [[prompts]] and [[resources]] entries and
+// their defaults: a URI with dots survives as the entry's value, and an
+// absent scopes key stays apart from scopes = [].
+func TestContentScopes(t *testing.T) {
+	c, err := Load("testdata/content_scopes.good.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PromptRule{{Name: "echo_prompt", Scopes: []string{"prompts:echo"}}, {Name: "open.prompt", Scopes: []string{}}}
+	if !reflect.DeepEqual(c.Prompts, want) {
+		t.Errorf("got prompts %#v, want %#v", c.Prompts, want)
+	}
+	wantRes := []ResourceRule{{URI: "file:///notes/readme.md", Scopes: []string{"notes:read"}}, {URI: "test://template/{id}/data"}}
+	if !reflect.DeepEqual(c.Resources, wantRes) {
+		t.Errorf("got resources %#v, want %#v", c.Resources, wantRes)
+	}
+	if !reflect.DeepEqual(c.Auth.DefaultPromptScopes, []string{"prompts"}) ||
+		!reflect.DeepEqual(c.Auth.DefaultResourceScopes, []string{"resources", "read"}) {
+		t.Errorf("got defaults %q and %q", c.Auth.DefaultPromptScopes, c.Auth.DefaultResourceScopes)
+	}
+}

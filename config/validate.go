@@ -31,6 +31,8 @@ var (
 	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// toolName is an MCP tool name.
 	toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+	// uriScheme is the start of an absolute URI (RFC 3986 §3.1).
+	uriScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 	// scopeToken is an OAuth scope token (RFC 6749 §3.3).
 	scopeToken = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
 )
@@ -46,6 +48,8 @@ func (c *Config) validate(bad []string, set map[string]string) []Problem {
 	v.log(c.Log)
 	v.plugins(c.Plugins)
 	v.tools(c.Tools)
+	v.prompts(c.Prompts)
+	v.resources(c.Resources)
 	v.auth(c)
 	v.metrics(c)
 	v.audit(c.Audit)
@@ -241,6 +245,42 @@ func (v *validator) tools(ts map[string]Tool) {
 		if t.MaxQueue > 0 && t.MaxConcurrent == 0 && !v.refused(child(key, "max_concurrent")) {
 			v.add(child(key, "max_queue"), "max_queue needs max_concurrent: a queue waits for the tool's own slots")
 		}
+	}
+}
+
+func (v *validator) prompts(ps []PromptRule) {
+	named := map[string]int{}
+	for i, p := range ps {
+		key := entry("prompts", i)
+		switch j, dup := named[p.Name]; {
+		case p.Name == "":
+			v.add(child(key, "name"), "must be set")
+		case !toolName.MatchString(p.Name):
+			v.add(child(key, "name"), "%q is not a prompt name: 1 to 128 of A-Z a-z 0-9 _ . -", p.Name)
+		case dup:
+			v.add(child(key, "name"), "%q is already the name of prompts[%d]", p.Name, j)
+		default:
+			named[p.Name] = i
+		}
+		v.scopes(key, "scopes", p.Scopes)
+	}
+}
+
+func (v *validator) resources(rs []ResourceRule) {
+	named := map[string]int{}
+	for i, r := range rs {
+		key := entry("resources", i)
+		switch j, dup := named[r.URI]; {
+		case r.URI == "":
+			v.add(child(key, "uri"), "must be set")
+		case !uriScheme.MatchString(r.URI) || strings.ContainsAny(r.URI, "\x00 \t\r\n"):
+			v.add(child(key, "uri"), "%q is not an absolute URI or URI template such as \"file:///notes/{name}\"", r.URI)
+		case dup:
+			v.add(child(key, "uri"), "%q is already the uri of resources[%d]", r.URI, j)
+		default:
+			named[r.URI] = i
+		}
+		v.scopes(key, "scopes", r.Scopes)
 	}
 }
 

@@ -160,7 +160,8 @@ func buildInfo() prometheus.Collector {
 func sources(cfg *config.Config, plugins []*pluginhost.Supervised) []registry.Source {
 	out := make([]registry.Source, len(plugins))
 	for i, p := range plugins {
-		out[i] = registry.Source{Plugin: p.Name, Tools: p.Tools, Timeout: cfg.Plugins[i].CallTimeout, Backend: p}
+		out[i] = registry.Source{Plugin: p.Name, Tools: p.Tools, Timeout: cfg.Plugins[i].CallTimeout, Backend: p,
+			Prompts: p.Prompts, Resources: p.Resources, ResourceTemplates: p.ResourceTemplates, Provider: p}
 	}
 	return out
 }

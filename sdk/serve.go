@@ -23,12 +23,19 @@ const MaxMessageBytes = 64 << 20
 
 // Plugin is what a plugin binary offers the host.
 type Plugin struct {
-	// Tools are fixed once Serve is called; Setup cannot add any.
-	Tools []Tool
+	// Tools, Prompts, Resources and ResourceTemplates are fixed once Serve
+	// is called; Setup cannot add any.
+	Tools             []Tool
+	Prompts           []Prompt
+	Resources         []Resource
+	ResourceTemplates []ResourceTemplate
 	// Setup, optional, receives the plugin's [plugins.config] table from
 	// mcp.toml before any call. An error stops the plugin from loading and
 	// reaches the operator in the host's log.
 	Setup func(ctx context.Context, cfg Config) error
+
+	// watch carries ResourceUpdated to the host.
+	watch watchers
 }
 
 // Config is a plugin's [plugins.config] table.

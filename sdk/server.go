@@ -19,6 +19,10 @@ type server struct {
 	plugin *Plugin
 	tools  map[string]*Tool
 	log    *slog.Logger
+	// catalog indexes the prompts, resources and templates; catalogErr
+	// says why it could not, and fails Init.
+	catalog    catalog
+	catalogErr error
 }
 
 func newServer(p *Plugin, log *slog.Logger) *server {
@@ -26,6 +30,7 @@ func newServer(p *Plugin, log *slog.Logger) *server {
 	for i := range p.Tools {
 		s.tools[p.Tools[i].Name] = &p.Tools[i]
 	}
+	s.catalog, s.catalogErr = newCatalog(p)
 	return s
 }
 
@@ -38,6 +43,9 @@ func (s *server) Init(ctx context.Context, req *toolgatev1.InitRequest) (*toolga
 	if len(s.tools) != len(s.plugin.Tools) {
 		return nil, status.Errorf(codes.InvalidArgument, "two tools share a name: every tool of a plugin needs its own")
 	}
+	if s.catalogErr != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "%v", s.catalogErr)
+	}
 	resp := &toolgatev1.InitResponse{}
 	for _, t := range s.plugin.Tools {
 		pt, err := t.proto()
@@ -45,6 +53,9 @@ func (s *server) Init(ctx context.Context, req *toolgatev1.InitRequest) (*toolga
 			return nil, status.Errorf(codes.Internal, "tool %q: %v", t.Name, err)
 		}
 		resp.Tools = append(resp.Tools, pt)
+	}
+	if err := s.offer(resp); err != nil {
+		return nil, status.Errorf(codes.Internal, "%v", err)
 	}
 	return resp, nil
 }

@@ -1,6 +1,8 @@
 // Package dispatch is the MCP method table: it answers initialize,
-// server/discover, ping, tools/list and tools/call for both protocol eras,
-// routing tool calls to the plugin that serves them.
+// server/discover, ping, tools/list, tools/call, prompts/list, prompts/get,
+// resources/list, resources/templates/list, resources/read and
+// completion/complete for both protocol eras, routing each to the plugin
+// that serves it.
 //
 // The transport decodes a message into a Request (DecodeParams), checks the
 // era's headers and session, then calls Server.Handle. Handle returns either
@@ -90,14 +92,27 @@ func (s *Server) observe(r *Request, start time.Time, result *any, jerr **jsonrp
 }
 
 // RequiredScopes returns the scopes a request needs beyond a valid token:
-// a tool's scopes for tools/call, none for everything else. An unknown tool
-// needs none here; Handle then answers that it does not exist.
+// a tool's scopes for tools/call, a prompt's for prompts/get, a resource's
+// or its template's for resources/read, and for completion/complete those
+// of the prompt or template it completes; none for everything else. What
+// does not exist needs none here; Handle then answers that it does not.
 func (s *Server) RequiredScopes(r *Request) []string {
-	if r.Method != "tools/call" || r.Params.Name == nil {
-		return nil
-	}
-	if t, ok := s.registry.Load().Lookup(*r.Params.Name); ok {
-		return t.Scopes
+	reg, p := s.registry.Load(), &r.Params
+	switch {
+	case r.Method == "tools/call" && p.Name != nil:
+		if t, ok := reg.Lookup(*p.Name); ok {
+			return t.Scopes
+		}
+	case r.Method == "prompts/get" && p.Name != nil:
+		if pr, ok := reg.LookupPrompt(*p.Name); ok {
+			return pr.Scopes
+		}
+	case r.Method == "resources/read" && p.URI != nil:
+		if res, _, ok := reg.LookupResource(*p.URI); ok {
+			return res.Scopes
+		}
+	case r.Method == "completion/complete" && p.Ref != nil:
+		return completionScopes(reg, p.Ref)
 	}
 	return nil
 }
@@ -112,6 +127,18 @@ func (s *Server) handler(r *Request) (handlerFunc, bool) {
 		return s.listTools, true
 	case "tools/call":
 		return s.callTool, true
+	case "prompts/list":
+		return s.listPrompts, true
+	case "prompts/get":
+		return s.getPrompt, true
+	case "resources/list":
+		return s.listResources, true
+	case "resources/templates/list":
+		return s.listTemplates, true
+	case "resources/read":
+		return s.readResource, true
+	case "completion/complete":
+		return s.complete, true
 	}
 	if r.Modern {
 		if r.Method == "server/discover" {

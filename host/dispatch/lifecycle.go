@@ -23,7 +23,7 @@ func SupportedVersions() []string { return slices.Concat(ModernVersions, Session
 func IsModernVersion(v string) bool  { return slices.Contains(ModernVersions, v) }
 func IsSessionVersion(v string) bool { return slices.Contains(SessionVersions, v) }
 
-var capabilities = json.RawMessage(`{"tools":{}}`)
+var capabilities = json.RawMessage(`{"tools":{},"prompts":{},"resources":{},"completions":{}}`)
 
 type initializeResult struct {
 	ProtocolVersion string          `json:"protocolVersion"`

@@ -25,6 +25,8 @@ type observer struct {
 // counted as "other".
 var methods = map[string]bool{
 	"initialize": true, "ping": true, "server/discover": true, "tools/list": true, "tools/call": true,
+	"prompts/list": true, "prompts/get": true, "resources/list": true, "resources/templates/list": true,
+	"resources/read": true, "completion/complete": true,
 }
 
 func newObserver(reg prometheus.Registerer, log *slog.Logger) *observer {

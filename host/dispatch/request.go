@@ -45,19 +45,42 @@ type Request struct {
 type Params struct {
 	Meta Meta `json:"_meta"`
 
-	// tools/call
+	// tools/call, prompts/get
 	Name      *string         `json:"name"`
 	Arguments json.RawMessage `json:"arguments"`
-	// resources/read: the resource, which the Mcp-Name header mirrors
-	URI *string `json:"uri"`
-	// tools/list
+	// tools/list, prompts/list, resources/list, resources/templates/list
 	Cursor *string `json:"cursor"`
+	// resources/read
+	URI *string `json:"uri"`
+	// completion/complete
+	Ref      *CompleteRef      `json:"ref"`
+	Argument *CompleteArgument `json:"argument"`
+	Context  *CompleteContext  `json:"context"`
 	// notifications/cancelled: the id of the request to cancel, as written
 	RequestID json.RawMessage `json:"requestId"`
 	// initialize
 	ProtocolVersion *string         `json:"protocolVersion"`
 	Capabilities    json.RawMessage `json:"capabilities"`
 	ClientInfo      json.RawMessage `json:"clientInfo"`
+}
+
+// CompleteRef is what a completion/complete completes: a prompt
+// (ref/prompt, Name) or a resource template (ref/resource, URI).
+type CompleteRef struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+	URI  string `json:"uri"`
+}
+
+// CompleteArgument is the argument being completed and its value so far.
+type CompleteArgument struct {
+	Name  *string `json:"name"`
+	Value *string `json:"value"`
+}
+
+// CompleteContext holds the arguments the user already chose.
+type CompleteContext struct {
+	Arguments map[string]string `json:"arguments"`
 }
 
 // Meta is the request's _meta object: the fields Toolgate reads.

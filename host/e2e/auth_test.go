@@ -337,14 +337,15 @@ func wantRefusal(t *testing.T, r *reply, status, code int, id string, params map
 	return got
 }
 
-// twoScopes is what the echo and files plugins need, as a challenge names it.
-const twoScopes = "files:read tools:echo"
+// shippedScopes is what the echo and files plugins need (the echo tool and
+// echo_prompt, the files tools), as a challenge names it.
+const shippedScopes = "files:read prompts:echo tools:echo"
 
 // plainChallenge is the 401 challenge to a request without a token.
-var plainChallenge = map[string]string{"resource_metadata": authMetadataURL, "scope": twoScopes}
+var plainChallenge = map[string]string{"resource_metadata": authMetadataURL, "scope": shippedScopes}
 
 func invalidToken() map[string]string {
-	return map[string]string{"resource_metadata": authMetadataURL, "scope": twoScopes, "error": "invalid_token", "error_description": "*"}
+	return map[string]string{"resource_metadata": authMetadataURL, "scope": shippedScopes, "error": "invalid_token", "error_description": "*"}
 }
 
 // filesRoot is a files plugin root holding hello.txt.
@@ -392,7 +393,7 @@ func TestAuthChallenges(t *testing.T) {
 			t.Run(rq.era, func(t *testing.T) {
 				r := h.post(t, rq.hdr, rq.body)
 				wantRefusal(t, r, http.StatusUnauthorized, codeUnauthorized, rq.id, plainChallenge, "")
-				if v := r.Header.Get("WWW-Authenticate"); v != `Bearer resource_metadata="`+authMetadataURL+`", scope="`+twoScopes+`"` {
+				if v := r.Header.Get("WWW-Authenticate"); v != `Bearer resource_metadata="`+authMetadataURL+`", scope="`+shippedScopes+`"` {
 					t.Errorf("got WWW-Authenticate %s", v)
 				}
 			})
@@ -474,7 +475,7 @@ func TestAuthChallenges(t *testing.T) {
 					req.URL.RawQuery = "access_token=" + good
 				})
 				p := wantRefusal(t, r, http.StatusBadRequest, codeBadRequest, `"q-1"`, map[string]string{
-					"resource_metadata": authMetadataURL, "scope": twoScopes, "error": "invalid_request", "error_description": "*",
+					"resource_metadata": authMetadataURL, "scope": shippedScopes, "error": "invalid_request", "error_description": "*",
 				}, good)
 				if !strings.Contains(p["error_description"], "header") {
 					t.Errorf("got error_description %q, want it to say where tokens go", p["error_description"])
@@ -513,6 +514,9 @@ func TestAuthInsufficientScope(t *testing.T) {
 	both := mintToken(t, h, "alice", "tools:echo files:read")
 	readFile := map[string]any{"name": "read_file", "arguments": map[string]any{"path": "hello.txt"}}
 	echo := map[string]any{"name": "echo", "arguments": map[string]any{"message": "hi"}}
+	// A step-up names what the call needs together with what the token
+	// grants: here, both tool scopes.
+	const stepUp = "files:read tools:echo"
 	forbidden := func(scope string) map[string]string {
 		return map[string]string{"resource_metadata": authMetadataURL, "error": "insufficient_scope", "error_description": "*", "scope": scope}
 	}
@@ -533,7 +537,7 @@ func TestAuthInsufficientScope(t *testing.T) {
 			return bearer(tok).with(headers{"Mcp-Session-Id": sid, "MCP-Protocol-Version": sessionVersion})
 		}
 		r = h.post(t, in(echoOnly), rpcBody("rf-1", "tools/call", readFile))
-		p := wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, forbidden(twoScopes), echoOnly)
+		p := wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, forbidden(stepUp), echoOnly)
 		if !strings.Contains(p["error_description"], "files:read") {
 			t.Errorf("got error_description %q, want it to name files:read", p["error_description"])
 		}
@@ -547,7 +551,7 @@ func TestAuthInsufficientScope(t *testing.T) {
 		// A token with files:read alone is refused echo, and asked for
 		// both scopes.
 		r = h.post(t, in(filesOnly), rpcBody("e-2", "tools/call", echo))
-		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"e-2"`, forbidden(twoScopes), filesOnly)
+		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"e-2"`, forbidden(stepUp), filesOnly)
 
 		// An unknown tool is not a question of scopes.
 		r = h.post(t, in(echoOnly), rpcBody("u-1", "tools/call", map[string]any{"name": "no_such_tool"}))
@@ -556,7 +560,7 @@ func TestAuthInsufficientScope(t *testing.T) {
 
 	t.Run("2026-07-28", func(t *testing.T) {
 		r := h.post(t, bearer(echoOnly).with(modernHeaders("tools/call", "read_file")), modernBody("rf-3", "tools/call", readFile))
-		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-3"`, forbidden(twoScopes), echoOnly)
+		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-3"`, forbidden(stepUp), echoOnly)
 		wantText(t, h.post(t, bearer(both).with(modernHeaders("tools/call", "read_file")), modernBody("rf-4", "tools/call", readFile)), "hello, caller")
 
 		// A token without any scope is asked for the tool's alone.
@@ -573,7 +577,7 @@ func TestAuthInsufficientScope(t *testing.T) {
 	t.Run("granted offline_access is not asked for again", func(t *testing.T) {
 		offline := mintToken(t, h, "alice", "tools:echo offline_access")
 		r := h.post(t, bearer(offline).with(modernHeaders("tools/call", "read_file")), modernBody("rf-6", "tools/call", readFile))
-		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-6"`, forbidden(twoScopes), offline)
+		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-6"`, forbidden(stepUp), offline)
 	})
 }
 
@@ -729,7 +733,7 @@ resource_documentation = "https://docs.example.com/gate"`, rest))
 					want := map[string]any{
 						"resource":                 authPublicURL,
 						"authorization_servers":    []any{authIssuer},
-						"scopes_supported":         []any{"files:read", "tools:echo"},
+						"scopes_supported":         []any{"files:read", "prompts:echo", "tools:echo"},
 						"bearer_methods_supported": []any{"header"},
 						"resource_name":            "E2E Gate",
 						"resource_documentation":   "https://docs.example.com/gate",
@@ -883,7 +887,7 @@ scopes = ["tools:echo"]
 	t.Run("initialize without a token", func(t *testing.T) {
 		r := h.post(t, nil, initializeBody(1, sessionVersion))
 		wantRefusal(t, r, http.StatusUnauthorized, codeUnauthorized, "1", map[string]string{
-			"resource_metadata": authMetadataURL, "scope": "tools:echo",
+			"resource_metadata": authMetadataURL, "scope": "prompts:echo tools:echo",
 		}, "")
 	})
 
@@ -915,7 +919,7 @@ scopes = ["tools:echo"]
 
 	t.Run("no token in the session", func(t *testing.T) {
 		wantRefusal(t, h.post(t, in(""), rpcBody(5, "ping", nil)), http.StatusUnauthorized, codeUnauthorized, "5",
-			map[string]string{"resource_metadata": authMetadataURL, "scope": "tools:echo"}, "")
+			map[string]string{"resource_metadata": authMetadataURL, "scope": "prompts:echo tools:echo"}, "")
 	})
 
 	t.Run("DELETE by another caller", func(t *testing.T) {
@@ -929,7 +933,7 @@ scopes = ["tools:echo"]
 		if r.Status != http.StatusUnauthorized {
 			t.Fatalf("got status %d, want 401; body %s", r.Status, r.Body)
 		}
-		wantParams(t, wantChallenge(t, r), map[string]string{"resource_metadata": authMetadataURL, "scope": "tools:echo"})
+		wantParams(t, wantChallenge(t, r), map[string]string{"resource_metadata": authMetadataURL, "scope": "prompts:echo tools:echo"})
 		wantResult(t, h.post(t, in(alice), rpcBody(7, "ping", nil)))
 	})
 

@@ -178,7 +178,7 @@ func TestIdPJWT(t *testing.T) {
 		wantIdPCaller(t, idpCallerOf(t, h, echoOnly), idpCaller{Subject: jwtClient, ClientID: jwtClient, Issuer: p.issuer, Scopes: []string{"tools:echo"}})
 
 		r := idpCall(t, h, echoOnly, "rf-1", "read_file", map[string]any{"path": "hello.txt"})
-		d := wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, insufficientScopeChallenge(twoScopes), echoOnly)
+		d := wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, insufficientScopeChallenge("files:read tools:echo"), echoOnly)
 		if !strings.Contains(d["error_description"], "files:read") {
 			t.Errorf("got error_description %q, want it to name files:read", d["error_description"])
 		}
@@ -249,7 +249,7 @@ func TestIdPIntrospection(t *testing.T) {
 		wantIdPCaller(t, idpCallerOf(t, h, echoOnly), idpCaller{Subject: opaqueClient, ClientID: opaqueClient, Issuer: p.issuer, Scopes: []string{"tools:echo"}})
 
 		r := idpCall(t, h, echoOnly, "rf-1", "read_file", map[string]any{"path": "hello.txt"})
-		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, insufficientScopeChallenge(twoScopes), echoOnly)
+		wantRefusal(t, r, http.StatusForbidden, codeForbidden, `"rf-1"`, insufficientScopeChallenge("files:read tools:echo"), echoOnly)
 		wantToolText(t, idpCall(t, h, both, "rf-2", "read_file", map[string]any{"path": "hello.txt"}), "hello, caller")
 	})
 

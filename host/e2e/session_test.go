@@ -259,7 +259,7 @@ func TestSessionEra(t *testing.T) {
 	})
 
 	t.Run("unknown method", func(t *testing.T) {
-		for _, method := range []string{"resources/list", "server/discover", "no/such/method"} {
+		for _, method := range []string{"sampling/createMessage", "server/discover", "no/such/method"} {
 			t.Run(method, func(t *testing.T) {
 				r := h.inSession(t, sid, rpcBody(8, method, nil))
 				wantID(t, wantError(t, r, http.StatusOK, -32601), "8")

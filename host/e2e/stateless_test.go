@@ -216,7 +216,7 @@ func TestStatelessEra(t *testing.T) {
 	})
 
 	t.Run("unknown method", func(t *testing.T) {
-		for _, method := range []string{"ping", "resources/list", "initialize", "logging/setLevel"} {
+		for _, method := range []string{"ping", "sampling/createMessage", "initialize", "logging/setLevel"} {
 			t.Run(method, func(t *testing.T) {
 				r := h.post(t, modernHeaders(method, ""), modernBody(9, method, nil))
 				wantID(t, wantError(t, r, http.StatusNotFound, -32601), "9")

@@ -226,10 +226,10 @@ func TestTSClientDiscovery(t *testing.T) {
 		first := out.Requests[0]
 		wantParams(t, parseParams(t, first.WWWAuthenticate), map[string]string{
 			"resource_metadata": origin + "/.well-known/oauth-protected-resource/mcp",
-			"scope":             twoScopes,
+			"scope":             shippedScopes,
 		})
 		if p := first.Parsed; p == nil || p.ResourceMetadataURL == nil || *p.ResourceMetadataURL != want[1].url ||
-			p.Scope == nil || *p.Scope != twoScopes || p.Error != nil {
+			p.Scope == nil || *p.Scope != shippedScopes || p.Error != nil {
 			t.Errorf("the SDK read the challenge as %+v", first.Parsed)
 		}
 	}
@@ -286,6 +286,8 @@ func TestTSClientInsufficientScope(t *testing.T) {
 		t.Fatalf("got %d answers with status 403, want one: %+v", len(forbidden), out.Requests)
 	}
 	r := forbidden[0]
+	// What read_file needs together with what the token already grants.
+	const stepUp = "files:read tools:echo"
 	if r.Method != "POST" || r.URL != h.url {
 		t.Errorf("the 403 answered %s %s, want POST %s", r.Method, r.URL, h.url)
 	}
@@ -293,10 +295,10 @@ func TestTSClientInsufficientScope(t *testing.T) {
 		"resource_metadata": authMetadataURL,
 		"error":             "insufficient_scope",
 		"error_description": "*",
-		"scope":             twoScopes,
+		"scope":             stepUp,
 	})
 	if p := r.Parsed; p == nil || p.Error == nil || *p.Error != "insufficient_scope" ||
-		p.Scope == nil || *p.Scope != twoScopes || p.ResourceMetadataURL == nil || *p.ResourceMetadataURL != authMetadataURL {
+		p.Scope == nil || *p.Scope != stepUp || p.ResourceMetadataURL == nil || *p.ResourceMetadataURL != authMetadataURL {
 		t.Errorf("the SDK read the challenge as %+v", r.Parsed)
 	}
 	wantNoPiece(t, "what the client printed", r.WWWAuthenticate+out.Error.Message, tok)

@@ -35,3 +35,27 @@ var ErrUnavailable = errors.New("plugin unavailable")
 
 // ErrResultTooLarge means the plugin's answer passed plugins.max_result_bytes.
 var ErrResultTooLarge = errors.New("the result is larger than plugins.max_result_bytes")
+
+// Refusal is a plugin's own answer that it cannot serve a prompt, resource
+// or completion request: what was asked for does not exist (NotFound), or
+// the arguments do not fit. Message is the plugin's, meant for the client.
+type Refusal struct {
+	NotFound bool
+	Message  string
+}
+
+func (r *Refusal) Error() string { return r.Message }
+
+// requestError is grpcError for the calls answered with one message, which
+// keeps the plugin's refusals apart from its failures.
+func requestError(err error) error {
+	if st, ok := status.FromError(err); ok {
+		switch st.Code() {
+		case codes.NotFound:
+			return &Refusal{NotFound: true, Message: st.Message()}
+		case codes.InvalidArgument:
+			return &Refusal{Message: st.Message()}
+		}
+	}
+	return grpcError(err)
+}

@@ -32,8 +32,13 @@ type Plugin struct {
 	// Path is the binary's absolute path and Digest its sha256, hex.
 	Path   string
 	Digest string
-	// Tools are the tools the plugin offered at Init, in its order.
-	Tools []*toolgatev1.Tool
+	// Tools, Prompts, Resources and ResourceTemplates are what the plugin
+	// offered at Init, in its order. A plugin built before prompts and
+	// resources existed offers none.
+	Tools             []*toolgatev1.Tool
+	Prompts           []*toolgatev1.Prompt
+	Resources         []*toolgatev1.Resource
+	ResourceTemplates []*toolgatev1.ResourceTemplate
 
 	client *plugin.Client
 	proto  plugin.ClientProtocol
@@ -100,7 +105,8 @@ func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, erro
 	}
 	pid := client.ReattachConfig().Pid
 	go p.watch(pid)
-	log.Info("plugin started", "pid", pid, "tools", len(p.Tools), "sha256", digest)
+	log.Info("plugin started", "pid", pid, "tools", len(p.Tools), "prompts", len(p.Prompts),
+		"resources", len(p.Resources), "resource_templates", len(p.ResourceTemplates), "sha256", digest)
 	return p, nil
 }
 
@@ -144,6 +150,7 @@ func (p *Plugin) handshake(ctx context.Context, spec config.Plugin, cfgJSON []by
 	}
 	p.rpc = rpc
 	p.Tools = resp.GetTools()
+	p.Prompts, p.Resources, p.ResourceTemplates = resp.GetPrompts(), resp.GetResources(), resp.GetResourceTemplates()
 	return nil
 }
 
@@ -154,10 +161,8 @@ var ErrNoResult = errors.New("plugin ended the call without a result")
 // drops them) as they arrive; the final result is returned. ctx bounds the
 // call: when it is done, the plugin's context is cancelled too.
 func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
-	select {
-	case <-p.exited:
-		return nil, fmt.Errorf("%w: has exited", ErrUnavailable)
-	default:
+	if err := p.alive(); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // releases the stream if we stop reading before its end

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/host/limit"
+	"github.com/toolgate/toolgate/sdk"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
 )
 
@@ -37,9 +37,13 @@ const (
 // with ErrUnavailable.
 type Supervised struct {
 	Name string
-	// Tools are the tools of the first start. A restarted process must
-	// offer the same ones, or it is not taken into service.
-	Tools []*toolgatev1.Tool
+	// Tools, Prompts, Resources and ResourceTemplates are those of the
+	// first start. A restarted process must offer the same ones, or it is
+	// not taken into service.
+	Tools             []*toolgatev1.Tool
+	Prompts           []*toolgatev1.Prompt
+	Resources         []*toolgatev1.Resource
+	ResourceTemplates []*toolgatev1.ResourceTemplate
 
 	spec config.Plugin
 	opts Options
@@ -51,6 +55,12 @@ type Supervised struct {
 	inFlight atomic.Int64
 	// limit bounds the calls running in the process and waiting for it.
 	limit *limit.Limiter
+	// offer is what the first start offered; templates its parsed
+	// resource templates, for checking the updates the plugin reports.
+	offer     *toolgatev1.InitResponse
+	templates []*sdk.URITemplate
+	// onUpdate receives resource updates; nil drops them.
+	onUpdate atomic.Pointer[func(uri string)]
 
 	stop chan struct{}
 	done chan struct{}
@@ -63,13 +73,20 @@ func Supervise(ctx context.Context, spec config.Plugin, opts Options) (*Supervis
 	if err != nil {
 		return nil, err
 	}
+	templates, err := parseTemplates(p.ResourceTemplates)
+	if err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("plugin %s: %w", spec.Name, err)
+	}
 	s := &Supervised{
-		Name: spec.Name, Tools: p.Tools, spec: spec, opts: opts,
+		Name: spec.Name, Tools: p.Tools, Prompts: p.Prompts, Resources: p.Resources, ResourceTemplates: p.ResourceTemplates,
+		spec: spec, opts: opts,
 		log:   opts.Logger.With("plugin", spec.Name),
 		limit: limit.New(spec.MaxConcurrent, spec.MaxQueue),
-		stop:  make(chan struct{}), done: make(chan struct{}),
+		offer: p.offer(), templates: templates,
+		stop: make(chan struct{}), done: make(chan struct{}),
 	}
-	s.cur.Store(p)
+	s.serve(p)
 	go s.run(p)
 	return s, nil
 }
@@ -88,24 +105,43 @@ func (s *Supervised) Up() bool { return s.cur.Load() != nil }
 // CallTool runs a call on the current process, once the plugin's limit
 // admits it.
 func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
+	p, done, err := s.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return p.CallTool(ctx, req, onEvent)
+}
+
+// admit waits for the plugin's limit to admit a request and returns the
+// process to send it to, and the function to call when it is done.
+func (s *Supervised) admit(ctx context.Context) (*Plugin, func(), error) {
 	release, err := s.limit.Acquire(ctx)
 	if err != nil {
 		if errors.Is(err, limit.ErrQueueFull) {
-			return nil, fmt.Errorf("plugin %s: %w (plugins.max_concurrent = %d, max_queue = %d)", s.Name, err, s.spec.MaxConcurrent, s.spec.MaxQueue)
+			return nil, nil, fmt.Errorf("plugin %s: %w (plugins.max_concurrent = %d, max_queue = %d)", s.Name, err, s.spec.MaxConcurrent, s.spec.MaxQueue)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	defer release()
 	p := s.cur.Load()
 	if p == nil {
+		release()
 		if s.parked.Load() {
-			return nil, fmt.Errorf("%w: is parked after failing %d times in a row; the next try is within %s", ErrUnavailable, parkAfter, parkFor)
+			return nil, nil, fmt.Errorf("%w: is parked after failing %d times in a row; the next try is within %s", ErrUnavailable, parkAfter, parkFor)
 		}
-		return nil, fmt.Errorf("%w: is restarting", ErrUnavailable)
+		return nil, nil, fmt.Errorf("%w: is restarting", ErrUnavailable)
 	}
 	s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
-	return p.CallTool(ctx, req, onEvent)
+	return p, func() { s.inFlight.Add(-1); release() }, nil
+}
+
+// serve puts a process into service, following its resource updates when
+// it offers resources.
+func (s *Supervised) serve(p *Plugin) {
+	s.cur.Store(p)
+	if len(s.Resources) > 0 || len(s.ResourceTemplates) > 0 {
+		go s.watchUpdates(p)
+	}
 }
 
 // Stop ends supervision and the process.
@@ -126,7 +162,7 @@ func (s *Supervised) run(p *Plugin) {
 		if p = s.restart(); p == nil {
 			return
 		}
-		s.cur.Store(p)
+		s.serve(p)
 	}
 }
 
@@ -187,9 +223,9 @@ func (s *Supervised) restart() *Plugin {
 		case <-time.After(delay):
 		}
 		p, err := Start(context.Background(), s.spec, s.opts)
-		if err == nil && !sameTools(p.Tools, s.Tools) {
+		if err == nil && !proto.Equal(p.offer(), s.offer) {
 			p.Stop()
-			err = errors.New("the restarted plugin offers other tools than at first start; restart Toolgate to take them")
+			err = errors.New("the restarted plugin offers other tools, prompts or resources than at first start; restart Toolgate to take them")
 		}
 		if err != nil {
 			s.log.Error("restarting plugin failed", "attempt", failures+1, "error", err)
@@ -211,8 +247,4 @@ func backoff(n int) time.Duration {
 		d = min(restartMin<<n, restartMax)
 	}
 	return d/2 + rand.N(d/2+1)
-}
-
-func sameTools(a, b []*toolgatev1.Tool) bool {
-	return slices.EqualFunc(a, b, func(x, y *toolgatev1.Tool) bool { return proto.Equal(x, y) })
 }

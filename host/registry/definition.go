@@ -79,3 +79,49 @@ func mergeMeta(plugin []byte, extra map[string]any) (json.RawMessage, error) {
 	}
 	return json.Marshal(m)
 }
+
+// The MCP Prompt, Resource and ResourceTemplate objects. Annotations and
+// _meta are passed through byte for byte as the plugin wrote them.
+type (
+	promptDefinition struct {
+		Name        string           `json:"name"`
+		Title       string           `json:"title,omitempty"`
+		Description string           `json:"description,omitempty"`
+		Arguments   []promptArgument `json:"arguments,omitempty"`
+		Meta        json.RawMessage  `json:"_meta,omitempty"`
+	}
+	promptArgument struct {
+		Name        string `json:"name"`
+		Title       string `json:"title,omitempty"`
+		Description string `json:"description,omitempty"`
+		Required    bool   `json:"required,omitempty"`
+	}
+	resourceDefinition struct {
+		URI         string          `json:"uri"`
+		Name        string          `json:"name"`
+		Title       string          `json:"title,omitempty"`
+		Description string          `json:"description,omitempty"`
+		MIMEType    string          `json:"mimeType,omitempty"`
+		Size        *int64          `json:"size,omitempty"`
+		Annotations json.RawMessage `json:"annotations,omitempty"`
+		Meta        json.RawMessage `json:"_meta,omitempty"`
+	}
+	templateDefinition struct {
+		URITemplate string          `json:"uriTemplate"`
+		Name        string          `json:"name"`
+		Title       string          `json:"title,omitempty"`
+		Description string          `json:"description,omitempty"`
+		MIMEType    string          `json:"mimeType,omitempty"`
+		Annotations json.RawMessage `json:"annotations,omitempty"`
+		Meta        json.RawMessage `json:"_meta,omitempty"`
+	}
+)
+
+// encode encodes a definition whose _meta is already merged.
+func encode(d any) (json.RawMessage, error) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the definition: %w", err)
+	}
+	return b, nil
+}

@@ -1,6 +1,8 @@
 // Package registry is the host's catalog of tools: for each tool name, the
 // plugin that serves it, the scopes a caller needs, its call timeout, its
-// compiled schemas and its pre-encoded definition for tools/list.
+// compiled schemas and its pre-encoded definition for tools/list. It is the
+// catalog of prompts, resources and resource templates too, each with its
+// plugin, scopes and pre-encoded definition.
 //
 // A Registry is built once from the running plugins and the config and never
 // changed afterwards; a new config or plugin set builds a new one.
@@ -32,6 +34,13 @@ type Source struct {
 	Tools   []*toolgatev1.Tool
 	Timeout time.Duration // the plugin's call timeout; 0 means the server's
 	Backend Backend
+
+	Prompts           []*toolgatev1.Prompt
+	Resources         []*toolgatev1.Resource
+	ResourceTemplates []*toolgatev1.ResourceTemplate
+	// Provider serves the prompts, resources and completions; it may be
+	// nil when the plugin offers none.
+	Provider Provider
 }
 
 // Tool is one entry of the catalog.
@@ -60,6 +69,7 @@ type Tool struct {
 type Registry struct {
 	byName map[string]*Tool
 	sorted []*Tool
+	contents
 }
 
 var toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
@@ -68,8 +78,11 @@ var toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 // plugins; every schema must compile. cfg supplies the operator's scopes and
 // timeouts ([tools.NAME]) and the server's default timeout.
 func New(cfg *config.Config, sources []Source) (*Registry, error) {
-	r := &Registry{byName: map[string]*Tool{}}
+	r := &Registry{byName: map[string]*Tool{}, contents: contents{prompts: map[string]*Prompt{}, resources: map[string]*Resource{}}}
 	for _, src := range sources {
+		if err := r.contents.add(cfg, src); err != nil {
+			return nil, err
+		}
 		for _, def := range src.Tools {
 			t, err := newTool(cfg, src, def)
 			if err != nil {
@@ -89,6 +102,9 @@ func New(cfg *config.Config, sources []Source) (*Registry, error) {
 		}
 	}
 	sort.Slice(r.sorted, func(i, j int) bool { return r.sorted[i].Name < r.sorted[j].Name })
+	if err := r.contents.finish(cfg); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -109,7 +125,7 @@ func newTool(cfg *config.Config, src Source, def *toolgatev1.Tool) (*Tool, error
 			return nil, fmt.Errorf("outputSchema: %w", err)
 		}
 	}
-	t.Scopes = requiredScopes(cfg, t.Name, def.GetSuggestedScopes())
+	t.Scopes = pickScopes(cfg.Auth.DefaultToolScopes, def.GetSuggestedScopes(), cfg.Tools[t.Name].Scopes)
 	t.Timeout = firstPositive(cfg.Tools[t.Name].CallTimeout, src.Timeout, cfg.Server.CallTimeout)
 	t.LogArguments = cfg.Tools[t.Name].LogArguments
 	t.Limit = limit.New(cfg.Tools[t.Name].MaxConcurrent, cfg.Tools[t.Name].MaxQueue)
@@ -129,16 +145,17 @@ func newTool(cfg *config.Config, src Source, def *toolgatev1.Tool) (*Tool, error
 	return t, nil
 }
 
-// requiredScopes picks a tool's scopes: the operator's [tools.NAME] scopes,
-// else the plugin's suggestion, else [auth] default_tool_scopes. The result
-// is sorted and never nil, so it encodes as a list.
-func requiredScopes(cfg *config.Config, tool string, suggested []string) []string {
-	s := cfg.Auth.DefaultToolScopes
+// pickScopes picks the scopes of a tool, prompt or resource: the
+// operator's (nil when mcp.toml does not say), else the plugin's
+// suggestion, else the [auth] default of its kind. The result is sorted
+// and never nil, so it encodes as a list.
+func pickScopes(defaults, suggested, operator []string) []string {
+	s := defaults
 	if len(suggested) > 0 {
 		s = suggested
 	}
-	if op := cfg.Tools[tool].Scopes; op != nil {
-		s = op
+	if operator != nil {
+		s = operator
 	}
 	s = append([]string{}, s...)
 	slices.Sort(s)
@@ -172,44 +189,55 @@ func (r *Registry) Lookup(name string) (*Tool, bool) {
 // All returns every tool in name order. The slice must not be modified.
 func (r *Registry) All() []*Tool { return r.sorted }
 
-// Scopes returns every scope some tool needs, sorted.
+// Scopes returns every scope some tool, prompt or resource needs, sorted.
 func (r *Registry) Scopes() []string {
 	var all []string
 	for _, t := range r.sorted {
 		all = append(all, t.Scopes...)
+	}
+	for _, p := range r.sortedPrompts {
+		all = append(all, p.Scopes...)
+	}
+	for _, x := range slices.Concat(r.sortedResources, r.sortedTemplates) {
+		all = append(all, x.Scopes...)
 	}
 	slices.Sort(all)
 	return slices.Compact(all)
 }
 
 // ErrBadCursor means a pagination cursor was not one this server issued.
-var ErrBadCursor = fmt.Errorf("invalid cursor: pass the nextCursor of a previous tools/list, or none")
+var ErrBadCursor = fmt.Errorf("invalid cursor: pass the nextCursor of the previous page, or none")
 
 // Page returns up to size tools that pass keep (nil keeps all), in name
 // order, starting after cursor, and the cursor of the next page ("" when
 // this is the last). A cursor names the last tool of its page, so pages stay
 // consistent when tools come and go between calls.
 func (r *Registry) Page(cursor string, size int, keep func(*Tool) bool) ([]*Tool, string, error) {
+	return page(r.sorted, func(t *Tool) string { return t.Name }, cursor, size, keep)
+}
+
+// page pages through a list sorted by key, as Page describes.
+func page[T any](sorted []T, key func(T) string, cursor string, size int, keep func(T) bool) ([]T, string, error) {
 	start := 0
 	if cursor != "" {
 		after, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || len(after) == 0 {
 			return nil, "", ErrBadCursor
 		}
-		start = sort.Search(len(r.sorted), func(i int) bool { return r.sorted[i].Name > string(after) })
+		start = sort.Search(len(sorted), func(i int) bool { return key(sorted[i]) > string(after) })
 	}
-	page := make([]*Tool, 0, min(size, len(r.sorted)-start))
-	for i := start; i < len(r.sorted); i++ {
-		t := r.sorted[i]
-		if keep != nil && !keep(t) {
+	out := make([]T, 0, min(size, len(sorted)-start))
+	for i := start; i < len(sorted); i++ {
+		x := sorted[i]
+		if keep != nil && !keep(x) {
 			continue
 		}
-		if len(page) == size {
-			return page, base64.RawURLEncoding.EncodeToString([]byte(page[len(page)-1].Name)), nil
+		if len(out) == size {
+			return out, base64.RawURLEncoding.EncodeToString([]byte(key(out[len(out)-1]))), nil
 		}
-		page = append(page, t)
+		out = append(out, x)
 	}
-	return page, "", nil
+	return out, "", nil
 }
 
 // ValidateArguments checks a call's arguments against the input schema.

@@ -159,10 +159,9 @@ func checkModernHeaders(hdr http.Header, msg *jsonrpc.Message, req *dispatch.Req
 	if err != nil {
 		return mismatch("Mcp-Name header: %v", err)
 	}
-	// Mcp-Name mirrors params.uri for resources/read, params.name otherwise.
 	body := req.Params.Name
 	if req.Method == "resources/read" {
-		body = req.Params.URI
+		body = req.Params.URI // the spec names a resource by its URI
 	}
 	if body == nil || *body != name {
 		return mismatch("Mcp-Name header %q does not match body value %s", name, quoteOrMissing(body))

@@ -12,7 +12,7 @@ import (
 
 func startEcho(tb testing.TB) *sdktest.Client {
 	tb.Helper()
-	return sdktest.Start(tb, &sdk.Plugin{Tools: []sdk.Tool{echoTool}}, nil)
+	return sdktest.Start(tb, newPlugin(), nil)
 }
 
 func TestEchoCalls(t *testing.T) {

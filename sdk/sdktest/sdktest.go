@@ -25,6 +25,7 @@ import (
 type Client struct {
 	rpc   toolgatev1.PluginClient
 	tools []*toolgatev1.Tool
+	init  *toolgatev1.InitResponse
 }
 
 // Start serves p in-process and runs Init with config encoded as JSON (nil
@@ -52,7 +53,7 @@ func Init(tb testing.TB, p *sdk.Plugin, config any) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{rpc: rpc, tools: resp.GetTools()}, nil
+	return &Client{rpc: rpc, tools: resp.GetTools(), init: resp}, nil
 }
 
 // serve starts the plugin's gRPC server and returns a client connected to it.

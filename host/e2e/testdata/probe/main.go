@@ -23,9 +23,15 @@ import (
 )
 
 func main() {
-	sdk.Serve(&sdk.Plugin{Tools: []sdk.Tool{
-		envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool,
-	}})
+	probe = &sdk.Plugin{
+		Tools: []sdk.Tool{
+			envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool, touchTool,
+		},
+		Prompts:           []sdk.Prompt{probePrompt},
+		Resources:         []sdk.Resource{staticResource},
+		ResourceTemplates: []sdk.ResourceTemplate{itemTemplate},
+	}
+	sdk.Serve(probe)
 }
 
 // markDirEnv names the directory where slow leaves its marker files.

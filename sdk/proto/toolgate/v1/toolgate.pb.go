@@ -8,8 +8,10 @@
 // Compatibility: this is version 1 of the contract (the go-plugin protocol
 // version and the package name both say so). Within v1 only fields and RPCs
 // are added, never renumbered or retyped; a host or plugin that does not know
-// a field ignores it. Prompts and resources are meant to arrive as new fields
-// of InitResponse and new RPCs next to CallTool.
+// a field ignores it. Prompts and resources arrived that way: fields 2 to 4
+// of InitResponse and the RPCs after CallTool. A plugin built before them
+// answers those RPCs with UNIMPLEMENTED, which the host takes to mean it
+// offers none.
 //
 // JSON travels as bytes holding UTF-8 JSON text, passed through exactly as the
 // plugin wrote it (input and output schemas, structured content, _meta).
@@ -94,9 +96,16 @@ func (x *InitRequest) GetHostVersion() string {
 type InitResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tools the plugin offers, in the order it wants them listed.
-	Tools         []*Tool `protobuf:"bytes,1,rep,name=tools,proto3" json:"tools,omitempty"` // Field numbers 2..15 are kept for the kinds added later (prompts, resources).
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Tools []*Tool `protobuf:"bytes,1,rep,name=tools,proto3" json:"tools,omitempty"`
+	// The prompts the plugin offers.
+	Prompts []*Prompt `protobuf:"bytes,2,rep,name=prompts,proto3" json:"prompts,omitempty"`
+	// The resources the plugin offers at fixed URIs.
+	Resources []*Resource `protobuf:"bytes,3,rep,name=resources,proto3" json:"resources,omitempty"`
+	// The URI templates (RFC 6570, {var} and {+var}) of the resources the
+	// plugin offers by pattern.
+	ResourceTemplates []*ResourceTemplate `protobuf:"bytes,4,rep,name=resource_templates,json=resourceTemplates,proto3" json:"resource_templates,omitempty"` // Field numbers 5..15 are kept for kinds added later.
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *InitResponse) Reset() {
@@ -132,6 +141,27 @@ func (*InitResponse) Descriptor() ([]byte, []int) {
 func (x *InitResponse) GetTools() []*Tool {
 	if x != nil {
 		return x.Tools
+	}
+	return nil
+}
+
+func (x *InitResponse) GetPrompts() []*Prompt {
+	if x != nil {
+		return x.Prompts
+	}
+	return nil
+}
+
+func (x *InitResponse) GetResources() []*Resource {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+func (x *InitResponse) GetResourceTemplates() []*ResourceTemplate {
+	if x != nil {
+		return x.ResourceTemplates
 	}
 	return nil
 }
@@ -1245,6 +1275,966 @@ func (*EmbeddedResource_Text) isEmbeddedResource_Body() {}
 
 func (*EmbeddedResource_Blob) isEmbeddedResource_Body() {}
 
+type Prompt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 to 128 characters of [A-Za-z0-9_.-], unique across all plugins of a host.
+	Name        string            `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Title       string            `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Description string            `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Arguments   []*PromptArgument `protobuf:"bytes,4,rep,name=arguments,proto3" json:"arguments,omitempty"`
+	// The scopes the author suggests a caller needs; mcp.toml may override them.
+	SuggestedScopes []string `protobuf:"bytes,5,rep,name=suggested_scopes,json=suggestedScopes,proto3" json:"suggested_scopes,omitempty"`
+	// Optional JSON object published as the prompt's _meta.
+	Meta          []byte `protobuf:"bytes,6,opt,name=meta,proto3" json:"meta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Prompt) Reset() {
+	*x = Prompt{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Prompt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Prompt) ProtoMessage() {}
+
+func (x *Prompt) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Prompt.ProtoReflect.Descriptor instead.
+func (*Prompt) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Prompt) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Prompt) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Prompt) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Prompt) GetArguments() []*PromptArgument {
+	if x != nil {
+		return x.Arguments
+	}
+	return nil
+}
+
+func (x *Prompt) GetSuggestedScopes() []string {
+	if x != nil {
+		return x.SuggestedScopes
+	}
+	return nil
+}
+
+func (x *Prompt) GetMeta() []byte {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+type PromptArgument struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Required      bool                   `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptArgument) Reset() {
+	*x = PromptArgument{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptArgument) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptArgument) ProtoMessage() {}
+
+func (x *PromptArgument) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptArgument.ProtoReflect.Descriptor instead.
+func (*PromptArgument) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PromptArgument) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PromptArgument) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *PromptArgument) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *PromptArgument) GetRequired() bool {
+	if x != nil {
+		return x.Required
+	}
+	return false
+}
+
+type Resource struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An absolute URI (RFC 3986), unique across all plugins of a host.
+	Uri         string `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	Name        string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Title       string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	MimeType    string `protobuf:"bytes,5,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	Size        *int64 `protobuf:"varint,6,opt,name=size,proto3,oneof" json:"size,omitempty"`
+	// Optional MCP annotations (audience, priority, lastModified) as a JSON object.
+	Annotations []byte `protobuf:"bytes,7,opt,name=annotations,proto3" json:"annotations,omitempty"`
+	// The scopes the author suggests a caller needs; mcp.toml may override them.
+	SuggestedScopes []string `protobuf:"bytes,8,rep,name=suggested_scopes,json=suggestedScopes,proto3" json:"suggested_scopes,omitempty"`
+	// Optional JSON object published as the resource's _meta.
+	Meta          []byte `protobuf:"bytes,9,opt,name=meta,proto3" json:"meta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Resource) Reset() {
+	*x = Resource{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Resource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Resource) ProtoMessage() {}
+
+func (x *Resource) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Resource.ProtoReflect.Descriptor instead.
+func (*Resource) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Resource) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *Resource) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Resource) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Resource) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Resource) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *Resource) GetSize() int64 {
+	if x != nil && x.Size != nil {
+		return *x.Size
+	}
+	return 0
+}
+
+func (x *Resource) GetAnnotations() []byte {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *Resource) GetSuggestedScopes() []string {
+	if x != nil {
+		return x.SuggestedScopes
+	}
+	return nil
+}
+
+func (x *Resource) GetMeta() []byte {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+type ResourceTemplate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A URI template whose expressions are {var} (no "/" in the value) or
+	// {+var} (any value), unique across all plugins of a host.
+	UriTemplate string `protobuf:"bytes,1,opt,name=uri_template,json=uriTemplate,proto3" json:"uri_template,omitempty"`
+	Name        string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Title       string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	MimeType    string `protobuf:"bytes,5,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	// Optional MCP annotations (audience, priority, lastModified) as a JSON object.
+	Annotations []byte `protobuf:"bytes,6,opt,name=annotations,proto3" json:"annotations,omitempty"`
+	// The scopes the author suggests a caller needs; mcp.toml may override them.
+	SuggestedScopes []string `protobuf:"bytes,7,rep,name=suggested_scopes,json=suggestedScopes,proto3" json:"suggested_scopes,omitempty"`
+	// Optional JSON object published as the template's _meta.
+	Meta          []byte `protobuf:"bytes,8,opt,name=meta,proto3" json:"meta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceTemplate) Reset() {
+	*x = ResourceTemplate{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceTemplate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceTemplate) ProtoMessage() {}
+
+func (x *ResourceTemplate) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceTemplate.ProtoReflect.Descriptor instead.
+func (*ResourceTemplate) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ResourceTemplate) GetUriTemplate() string {
+	if x != nil {
+		return x.UriTemplate
+	}
+	return ""
+}
+
+func (x *ResourceTemplate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResourceTemplate) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ResourceTemplate) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ResourceTemplate) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *ResourceTemplate) GetAnnotations() []byte {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *ResourceTemplate) GetSuggestedScopes() []string {
+	if x != nil {
+		return x.SuggestedScopes
+	}
+	return nil
+}
+
+func (x *ResourceTemplate) GetMeta() []byte {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+type GetPromptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The caller's arguments; the host has checked that the required ones are there.
+	Arguments map[string]string `protobuf:"bytes,2,rep,name=arguments,proto3" json:"arguments,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Caller    *Caller           `protobuf:"bytes,3,opt,name=caller,proto3" json:"caller,omitempty"`
+	// The host's id for this request; it also appears in the host's logs.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPromptRequest) Reset() {
+	*x = GetPromptRequest{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPromptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPromptRequest) ProtoMessage() {}
+
+func (x *GetPromptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPromptRequest.ProtoReflect.Descriptor instead.
+func (*GetPromptRequest) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetPromptRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetPromptRequest) GetArguments() map[string]string {
+	if x != nil {
+		return x.Arguments
+	}
+	return nil
+}
+
+func (x *GetPromptRequest) GetCaller() *Caller {
+	if x != nil {
+		return x.Caller
+	}
+	return nil
+}
+
+func (x *GetPromptRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type GetPromptResult struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Description string                 `protobuf:"bytes,1,opt,name=description,proto3" json:"description,omitempty"`
+	Messages    []*PromptMessage       `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	// Optional JSON object published as the result's _meta.
+	Meta          []byte `protobuf:"bytes,3,opt,name=meta,proto3" json:"meta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPromptResult) Reset() {
+	*x = GetPromptResult{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPromptResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPromptResult) ProtoMessage() {}
+
+func (x *GetPromptResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPromptResult.ProtoReflect.Descriptor instead.
+func (*GetPromptResult) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetPromptResult) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *GetPromptResult) GetMessages() []*PromptMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *GetPromptResult) GetMeta() []byte {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+type PromptMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "user" or "assistant".
+	Role          string   `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	Content       *Content `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptMessage) Reset() {
+	*x = PromptMessage{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptMessage) ProtoMessage() {}
+
+func (x *PromptMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptMessage.ProtoReflect.Descriptor instead.
+func (*PromptMessage) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PromptMessage) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *PromptMessage) GetContent() *Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type ReadResourceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Uri   string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	// The template the host matched uri against; empty when uri is one of the
+	// plugin's listed resources.
+	UriTemplate string `protobuf:"bytes,2,opt,name=uri_template,json=uriTemplate,proto3" json:"uri_template,omitempty"`
+	// The template's variables as the host extracted them from uri.
+	Variables map[string]string `protobuf:"bytes,3,rep,name=variables,proto3" json:"variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Caller    *Caller           `protobuf:"bytes,4,opt,name=caller,proto3" json:"caller,omitempty"`
+	// The host's id for this request; it also appears in the host's logs.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadResourceRequest) Reset() {
+	*x = ReadResourceRequest{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadResourceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadResourceRequest) ProtoMessage() {}
+
+func (x *ReadResourceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadResourceRequest.ProtoReflect.Descriptor instead.
+func (*ReadResourceRequest) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ReadResourceRequest) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *ReadResourceRequest) GetUriTemplate() string {
+	if x != nil {
+		return x.UriTemplate
+	}
+	return ""
+}
+
+func (x *ReadResourceRequest) GetVariables() map[string]string {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
+}
+
+func (x *ReadResourceRequest) GetCaller() *Caller {
+	if x != nil {
+		return x.Caller
+	}
+	return nil
+}
+
+func (x *ReadResourceRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type ReadResourceResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At least one; the host refuses an empty list, which would leave a client
+	// unable to tell an empty resource from a missing one.
+	Contents []*EmbeddedResource `protobuf:"bytes,1,rep,name=contents,proto3" json:"contents,omitempty"`
+	// Optional JSON object published as the result's _meta.
+	Meta          []byte `protobuf:"bytes,2,opt,name=meta,proto3" json:"meta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadResourceResult) Reset() {
+	*x = ReadResourceResult{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadResourceResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadResourceResult) ProtoMessage() {}
+
+func (x *ReadResourceResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadResourceResult.ProtoReflect.Descriptor instead.
+func (*ReadResourceResult) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ReadResourceResult) GetContents() []*EmbeddedResource {
+	if x != nil {
+		return x.Contents
+	}
+	return nil
+}
+
+func (x *ReadResourceResult) GetMeta() []byte {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+type CompleteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What is being completed: a prompt's argument or a template's variable.
+	//
+	// Types that are valid to be assigned to Ref:
+	//
+	//	*CompleteRequest_Prompt
+	//	*CompleteRequest_UriTemplate
+	Ref isCompleteRequest_Ref `protobuf_oneof:"ref"`
+	// The argument's or variable's name and what the user typed so far.
+	Argument string `protobuf:"bytes,3,opt,name=argument,proto3" json:"argument,omitempty"`
+	Value    string `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
+	// Arguments the user already chose.
+	Context map[string]string `protobuf:"bytes,5,rep,name=context,proto3" json:"context,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Caller  *Caller           `protobuf:"bytes,6,opt,name=caller,proto3" json:"caller,omitempty"`
+	// The host's id for this request; it also appears in the host's logs.
+	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteRequest) Reset() {
+	*x = CompleteRequest{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteRequest) ProtoMessage() {}
+
+func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteRequest.ProtoReflect.Descriptor instead.
+func (*CompleteRequest) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CompleteRequest) GetRef() isCompleteRequest_Ref {
+	if x != nil {
+		return x.Ref
+	}
+	return nil
+}
+
+func (x *CompleteRequest) GetPrompt() string {
+	if x != nil {
+		if x, ok := x.Ref.(*CompleteRequest_Prompt); ok {
+			return x.Prompt
+		}
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetUriTemplate() string {
+	if x != nil {
+		if x, ok := x.Ref.(*CompleteRequest_UriTemplate); ok {
+			return x.UriTemplate
+		}
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetArgument() string {
+	if x != nil {
+		return x.Argument
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetContext() map[string]string {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+func (x *CompleteRequest) GetCaller() *Caller {
+	if x != nil {
+		return x.Caller
+	}
+	return nil
+}
+
+func (x *CompleteRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type isCompleteRequest_Ref interface {
+	isCompleteRequest_Ref()
+}
+
+type CompleteRequest_Prompt struct {
+	Prompt string `protobuf:"bytes,1,opt,name=prompt,proto3,oneof"`
+}
+
+type CompleteRequest_UriTemplate struct {
+	UriTemplate string `protobuf:"bytes,2,opt,name=uri_template,json=uriTemplate,proto3,oneof"`
+}
+
+func (*CompleteRequest_Prompt) isCompleteRequest_Ref() {}
+
+func (*CompleteRequest_UriTemplate) isCompleteRequest_Ref() {}
+
+type CompleteResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 100, best first; the host cuts a longer list.
+	Values []string `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
+	// How many values there are in all, when the plugin knows.
+	Total         *int64 `protobuf:"varint,2,opt,name=total,proto3,oneof" json:"total,omitempty"`
+	HasMore       bool   `protobuf:"varint,3,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteResult) Reset() {
+	*x = CompleteResult{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteResult) ProtoMessage() {}
+
+func (x *CompleteResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteResult.ProtoReflect.Descriptor instead.
+func (*CompleteResult) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CompleteResult) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *CompleteResult) GetTotal() int64 {
+	if x != nil && x.Total != nil {
+		return *x.Total
+	}
+	return 0
+}
+
+func (x *CompleteResult) GetHasMore() bool {
+	if x != nil {
+		return x.HasMore
+	}
+	return false
+}
+
+type WatchResourcesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchResourcesRequest) Reset() {
+	*x = WatchResourcesRequest{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchResourcesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchResourcesRequest) ProtoMessage() {}
+
+func (x *WatchResourcesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchResourcesRequest.ProtoReflect.Descriptor instead.
+func (*WatchResourcesRequest) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{27}
+}
+
+type ResourceUpdated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uri           string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceUpdated) Reset() {
+	*x = ResourceUpdated{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceUpdated) ProtoMessage() {}
+
+func (x *ResourceUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceUpdated.ProtoReflect.Descriptor instead.
+func (*ResourceUpdated) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ResourceUpdated) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
 var File_toolgate_v1_toolgate_proto protoreflect.FileDescriptor
 
 const file_toolgate_v1_toolgate_proto_rawDesc = "" +
@@ -1252,9 +2242,12 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"\x1atoolgate/v1/toolgate.proto\x12\vtoolgate.v1\"H\n" +
 	"\vInitRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x12!\n" +
-	"\fhost_version\x18\x02 \x01(\tR\vhostVersion\"7\n" +
+	"\fhost_version\x18\x02 \x01(\tR\vhostVersion\"\xe9\x01\n" +
 	"\fInitResponse\x12'\n" +
-	"\x05tools\x18\x01 \x03(\v2\x11.toolgate.v1.ToolR\x05tools\"\x99\x02\n" +
+	"\x05tools\x18\x01 \x03(\v2\x11.toolgate.v1.ToolR\x05tools\x12-\n" +
+	"\aprompts\x18\x02 \x03(\v2\x13.toolgate.v1.PromptR\aprompts\x123\n" +
+	"\tresources\x18\x03 \x03(\v2\x15.toolgate.v1.ResourceR\tresources\x12L\n" +
+	"\x12resource_templates\x18\x04 \x03(\v2\x1d.toolgate.v1.ResourceTemplateR\x11resourceTemplates\"\x99\x02\n" +
 	"\x04Tool\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -1337,10 +2330,96 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"\x04text\x18\x03 \x01(\tH\x00R\x04text\x12\x14\n" +
 	"\x04blob\x18\x04 \x01(\fH\x00R\x04blob\x12\x12\n" +
 	"\x04meta\x18\x05 \x01(\fR\x04metaB\x06\n" +
-	"\x04body2\x8d\x01\n" +
+	"\x04body\"\xce\x01\n" +
+	"\x06Prompt\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x129\n" +
+	"\targuments\x18\x04 \x03(\v2\x1b.toolgate.v1.PromptArgumentR\targuments\x12)\n" +
+	"\x10suggested_scopes\x18\x05 \x03(\tR\x0fsuggestedScopes\x12\x12\n" +
+	"\x04meta\x18\x06 \x01(\fR\x04meta\"x\n" +
+	"\x0ePromptArgument\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1a\n" +
+	"\brequired\x18\x04 \x01(\bR\brequired\"\x88\x02\n" +
+	"\bResource\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1b\n" +
+	"\tmime_type\x18\x05 \x01(\tR\bmimeType\x12\x17\n" +
+	"\x04size\x18\x06 \x01(\x03H\x00R\x04size\x88\x01\x01\x12 \n" +
+	"\vannotations\x18\a \x01(\fR\vannotations\x12)\n" +
+	"\x10suggested_scopes\x18\b \x03(\tR\x0fsuggestedScopes\x12\x12\n" +
+	"\x04meta\x18\t \x01(\fR\x04metaB\a\n" +
+	"\x05_size\"\xff\x01\n" +
+	"\x10ResourceTemplate\x12!\n" +
+	"\furi_template\x18\x01 \x01(\tR\vuriTemplate\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1b\n" +
+	"\tmime_type\x18\x05 \x01(\tR\bmimeType\x12 \n" +
+	"\vannotations\x18\x06 \x01(\fR\vannotations\x12)\n" +
+	"\x10suggested_scopes\x18\a \x03(\tR\x0fsuggestedScopes\x12\x12\n" +
+	"\x04meta\x18\b \x01(\fR\x04meta\"\xfc\x01\n" +
+	"\x10GetPromptRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12J\n" +
+	"\targuments\x18\x02 \x03(\v2,.toolgate.v1.GetPromptRequest.ArgumentsEntryR\targuments\x12+\n" +
+	"\x06caller\x18\x03 \x01(\v2\x13.toolgate.v1.CallerR\x06caller\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x1a<\n" +
+	"\x0eArgumentsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x7f\n" +
+	"\x0fGetPromptResult\x12 \n" +
+	"\vdescription\x18\x01 \x01(\tR\vdescription\x126\n" +
+	"\bmessages\x18\x02 \x03(\v2\x1a.toolgate.v1.PromptMessageR\bmessages\x12\x12\n" +
+	"\x04meta\x18\x03 \x01(\fR\x04meta\"S\n" +
+	"\rPromptMessage\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x12.\n" +
+	"\acontent\x18\x02 \x01(\v2\x14.toolgate.v1.ContentR\acontent\"\xa3\x02\n" +
+	"\x13ReadResourceRequest\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12!\n" +
+	"\furi_template\x18\x02 \x01(\tR\vuriTemplate\x12M\n" +
+	"\tvariables\x18\x03 \x03(\v2/.toolgate.v1.ReadResourceRequest.VariablesEntryR\tvariables\x12+\n" +
+	"\x06caller\x18\x04 \x01(\v2\x13.toolgate.v1.CallerR\x06caller\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x1a<\n" +
+	"\x0eVariablesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
+	"\x12ReadResourceResult\x129\n" +
+	"\bcontents\x18\x01 \x03(\v2\x1d.toolgate.v1.EmbeddedResourceR\bcontents\x12\x12\n" +
+	"\x04meta\x18\x02 \x01(\fR\x04meta\"\xd6\x02\n" +
+	"\x0fCompleteRequest\x12\x18\n" +
+	"\x06prompt\x18\x01 \x01(\tH\x00R\x06prompt\x12#\n" +
+	"\furi_template\x18\x02 \x01(\tH\x00R\vuriTemplate\x12\x1a\n" +
+	"\bargument\x18\x03 \x01(\tR\bargument\x12\x14\n" +
+	"\x05value\x18\x04 \x01(\tR\x05value\x12C\n" +
+	"\acontext\x18\x05 \x03(\v2).toolgate.v1.CompleteRequest.ContextEntryR\acontext\x12+\n" +
+	"\x06caller\x18\x06 \x01(\v2\x13.toolgate.v1.CallerR\x06caller\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x1a:\n" +
+	"\fContextEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x05\n" +
+	"\x03ref\"h\n" +
+	"\x0eCompleteResult\x12\x16\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\x12\x19\n" +
+	"\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12\x19\n" +
+	"\bhas_more\x18\x03 \x01(\bR\ahasMoreB\b\n" +
+	"\x06_total\"\x17\n" +
+	"\x15WatchResourcesRequest\"#\n" +
+	"\x0fResourceUpdated\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri2\xc7\x03\n" +
 	"\x06Plugin\x12;\n" +
 	"\x04Init\x12\x18.toolgate.v1.InitRequest\x1a\x19.toolgate.v1.InitResponse\x12F\n" +
-	"\bCallTool\x12\x1c.toolgate.v1.CallToolRequest\x1a\x1a.toolgate.v1.CallToolEvent0\x01B?Z=github.com/toolgate/toolgate/sdk/proto/toolgate/v1;toolgatev1b\x06proto3"
+	"\bCallTool\x12\x1c.toolgate.v1.CallToolRequest\x1a\x1a.toolgate.v1.CallToolEvent0\x01\x12H\n" +
+	"\tGetPrompt\x12\x1d.toolgate.v1.GetPromptRequest\x1a\x1c.toolgate.v1.GetPromptResult\x12Q\n" +
+	"\fReadResource\x12 .toolgate.v1.ReadResourceRequest\x1a\x1f.toolgate.v1.ReadResourceResult\x12E\n" +
+	"\bComplete\x12\x1c.toolgate.v1.CompleteRequest\x1a\x1b.toolgate.v1.CompleteResult\x12T\n" +
+	"\x0eWatchResources\x12\".toolgate.v1.WatchResourcesRequest\x1a\x1c.toolgate.v1.ResourceUpdated0\x01B?Z=github.com/toolgate/toolgate/sdk/proto/toolgate/v1;toolgatev1b\x06proto3"
 
 var (
 	file_toolgate_v1_toolgate_proto_rawDescOnce sync.Once
@@ -1354,47 +2433,84 @@ func file_toolgate_v1_toolgate_proto_rawDescGZIP() []byte {
 	return file_toolgate_v1_toolgate_proto_rawDescData
 }
 
-var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_toolgate_v1_toolgate_proto_goTypes = []any{
-	(*InitRequest)(nil),      // 0: toolgate.v1.InitRequest
-	(*InitResponse)(nil),     // 1: toolgate.v1.InitResponse
-	(*Tool)(nil),             // 2: toolgate.v1.Tool
-	(*ToolAnnotations)(nil),  // 3: toolgate.v1.ToolAnnotations
-	(*CallToolRequest)(nil),  // 4: toolgate.v1.CallToolRequest
-	(*Caller)(nil),           // 5: toolgate.v1.Caller
-	(*CallToolEvent)(nil),    // 6: toolgate.v1.CallToolEvent
-	(*Progress)(nil),         // 7: toolgate.v1.Progress
-	(*LogMessage)(nil),       // 8: toolgate.v1.LogMessage
-	(*CallToolResult)(nil),   // 9: toolgate.v1.CallToolResult
-	(*Content)(nil),          // 10: toolgate.v1.Content
-	(*TextContent)(nil),      // 11: toolgate.v1.TextContent
-	(*ImageContent)(nil),     // 12: toolgate.v1.ImageContent
-	(*AudioContent)(nil),     // 13: toolgate.v1.AudioContent
-	(*ResourceLink)(nil),     // 14: toolgate.v1.ResourceLink
-	(*EmbeddedResource)(nil), // 15: toolgate.v1.EmbeddedResource
+	(*InitRequest)(nil),           // 0: toolgate.v1.InitRequest
+	(*InitResponse)(nil),          // 1: toolgate.v1.InitResponse
+	(*Tool)(nil),                  // 2: toolgate.v1.Tool
+	(*ToolAnnotations)(nil),       // 3: toolgate.v1.ToolAnnotations
+	(*CallToolRequest)(nil),       // 4: toolgate.v1.CallToolRequest
+	(*Caller)(nil),                // 5: toolgate.v1.Caller
+	(*CallToolEvent)(nil),         // 6: toolgate.v1.CallToolEvent
+	(*Progress)(nil),              // 7: toolgate.v1.Progress
+	(*LogMessage)(nil),            // 8: toolgate.v1.LogMessage
+	(*CallToolResult)(nil),        // 9: toolgate.v1.CallToolResult
+	(*Content)(nil),               // 10: toolgate.v1.Content
+	(*TextContent)(nil),           // 11: toolgate.v1.TextContent
+	(*ImageContent)(nil),          // 12: toolgate.v1.ImageContent
+	(*AudioContent)(nil),          // 13: toolgate.v1.AudioContent
+	(*ResourceLink)(nil),          // 14: toolgate.v1.ResourceLink
+	(*EmbeddedResource)(nil),      // 15: toolgate.v1.EmbeddedResource
+	(*Prompt)(nil),                // 16: toolgate.v1.Prompt
+	(*PromptArgument)(nil),        // 17: toolgate.v1.PromptArgument
+	(*Resource)(nil),              // 18: toolgate.v1.Resource
+	(*ResourceTemplate)(nil),      // 19: toolgate.v1.ResourceTemplate
+	(*GetPromptRequest)(nil),      // 20: toolgate.v1.GetPromptRequest
+	(*GetPromptResult)(nil),       // 21: toolgate.v1.GetPromptResult
+	(*PromptMessage)(nil),         // 22: toolgate.v1.PromptMessage
+	(*ReadResourceRequest)(nil),   // 23: toolgate.v1.ReadResourceRequest
+	(*ReadResourceResult)(nil),    // 24: toolgate.v1.ReadResourceResult
+	(*CompleteRequest)(nil),       // 25: toolgate.v1.CompleteRequest
+	(*CompleteResult)(nil),        // 26: toolgate.v1.CompleteResult
+	(*WatchResourcesRequest)(nil), // 27: toolgate.v1.WatchResourcesRequest
+	(*ResourceUpdated)(nil),       // 28: toolgate.v1.ResourceUpdated
+	nil,                           // 29: toolgate.v1.GetPromptRequest.ArgumentsEntry
+	nil,                           // 30: toolgate.v1.ReadResourceRequest.VariablesEntry
+	nil,                           // 31: toolgate.v1.CompleteRequest.ContextEntry
 }
 var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	2,  // 0: toolgate.v1.InitResponse.tools:type_name -> toolgate.v1.Tool
-	3,  // 1: toolgate.v1.Tool.annotations:type_name -> toolgate.v1.ToolAnnotations
-	5,  // 2: toolgate.v1.CallToolRequest.caller:type_name -> toolgate.v1.Caller
-	7,  // 3: toolgate.v1.CallToolEvent.progress:type_name -> toolgate.v1.Progress
-	8,  // 4: toolgate.v1.CallToolEvent.log:type_name -> toolgate.v1.LogMessage
-	9,  // 5: toolgate.v1.CallToolEvent.result:type_name -> toolgate.v1.CallToolResult
-	10, // 6: toolgate.v1.CallToolResult.content:type_name -> toolgate.v1.Content
-	11, // 7: toolgate.v1.Content.text:type_name -> toolgate.v1.TextContent
-	12, // 8: toolgate.v1.Content.image:type_name -> toolgate.v1.ImageContent
-	13, // 9: toolgate.v1.Content.audio:type_name -> toolgate.v1.AudioContent
-	14, // 10: toolgate.v1.Content.resource_link:type_name -> toolgate.v1.ResourceLink
-	15, // 11: toolgate.v1.Content.resource:type_name -> toolgate.v1.EmbeddedResource
-	0,  // 12: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
-	4,  // 13: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
-	1,  // 14: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
-	6,  // 15: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
-	14, // [14:16] is the sub-list for method output_type
-	12, // [12:14] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	16, // 1: toolgate.v1.InitResponse.prompts:type_name -> toolgate.v1.Prompt
+	18, // 2: toolgate.v1.InitResponse.resources:type_name -> toolgate.v1.Resource
+	19, // 3: toolgate.v1.InitResponse.resource_templates:type_name -> toolgate.v1.ResourceTemplate
+	3,  // 4: toolgate.v1.Tool.annotations:type_name -> toolgate.v1.ToolAnnotations
+	5,  // 5: toolgate.v1.CallToolRequest.caller:type_name -> toolgate.v1.Caller
+	7,  // 6: toolgate.v1.CallToolEvent.progress:type_name -> toolgate.v1.Progress
+	8,  // 7: toolgate.v1.CallToolEvent.log:type_name -> toolgate.v1.LogMessage
+	9,  // 8: toolgate.v1.CallToolEvent.result:type_name -> toolgate.v1.CallToolResult
+	10, // 9: toolgate.v1.CallToolResult.content:type_name -> toolgate.v1.Content
+	11, // 10: toolgate.v1.Content.text:type_name -> toolgate.v1.TextContent
+	12, // 11: toolgate.v1.Content.image:type_name -> toolgate.v1.ImageContent
+	13, // 12: toolgate.v1.Content.audio:type_name -> toolgate.v1.AudioContent
+	14, // 13: toolgate.v1.Content.resource_link:type_name -> toolgate.v1.ResourceLink
+	15, // 14: toolgate.v1.Content.resource:type_name -> toolgate.v1.EmbeddedResource
+	17, // 15: toolgate.v1.Prompt.arguments:type_name -> toolgate.v1.PromptArgument
+	29, // 16: toolgate.v1.GetPromptRequest.arguments:type_name -> toolgate.v1.GetPromptRequest.ArgumentsEntry
+	5,  // 17: toolgate.v1.GetPromptRequest.caller:type_name -> toolgate.v1.Caller
+	22, // 18: toolgate.v1.GetPromptResult.messages:type_name -> toolgate.v1.PromptMessage
+	10, // 19: toolgate.v1.PromptMessage.content:type_name -> toolgate.v1.Content
+	30, // 20: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
+	5,  // 21: toolgate.v1.ReadResourceRequest.caller:type_name -> toolgate.v1.Caller
+	15, // 22: toolgate.v1.ReadResourceResult.contents:type_name -> toolgate.v1.EmbeddedResource
+	31, // 23: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
+	5,  // 24: toolgate.v1.CompleteRequest.caller:type_name -> toolgate.v1.Caller
+	0,  // 25: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
+	4,  // 26: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
+	20, // 27: toolgate.v1.Plugin.GetPrompt:input_type -> toolgate.v1.GetPromptRequest
+	23, // 28: toolgate.v1.Plugin.ReadResource:input_type -> toolgate.v1.ReadResourceRequest
+	25, // 29: toolgate.v1.Plugin.Complete:input_type -> toolgate.v1.CompleteRequest
+	27, // 30: toolgate.v1.Plugin.WatchResources:input_type -> toolgate.v1.WatchResourcesRequest
+	1,  // 31: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
+	6,  // 32: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
+	21, // 33: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
+	24, // 34: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
+	26, // 35: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
+	28, // 36: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
+	31, // [31:37] is the sub-list for method output_type
+	25, // [25:31] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_toolgate_v1_toolgate_proto_init() }
@@ -1421,13 +2537,19 @@ func file_toolgate_v1_toolgate_proto_init() {
 		(*EmbeddedResource_Text)(nil),
 		(*EmbeddedResource_Blob)(nil),
 	}
+	file_toolgate_v1_toolgate_proto_msgTypes[18].OneofWrappers = []any{}
+	file_toolgate_v1_toolgate_proto_msgTypes[25].OneofWrappers = []any{
+		(*CompleteRequest_Prompt)(nil),
+		(*CompleteRequest_UriTemplate)(nil),
+	}
+	file_toolgate_v1_toolgate_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolgate_v1_toolgate_proto_rawDesc), len(file_toolgate_v1_toolgate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

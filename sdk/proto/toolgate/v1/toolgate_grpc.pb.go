@@ -8,8 +8,10 @@
 // Compatibility: this is version 1 of the contract (the go-plugin protocol
 // version and the package name both say so). Within v1 only fields and RPCs
 // are added, never renumbered or retyped; a host or plugin that does not know
-// a field ignores it. Prompts and resources are meant to arrive as new fields
-// of InitResponse and new RPCs next to CallTool.
+// a field ignores it. Prompts and resources arrived that way: fields 2 to 4
+// of InitResponse and the RPCs after CallTool. A plugin built before them
+// answers those RPCs with UNIMPLEMENTED, which the host takes to mean it
+// offers none.
 //
 // JSON travels as bytes holding UTF-8 JSON text, passed through exactly as the
 // plugin wrote it (input and output schemas, structured content, _meta).
@@ -35,8 +37,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Plugin_Init_FullMethodName     = "/toolgate.v1.Plugin/Init"
-	Plugin_CallTool_FullMethodName = "/toolgate.v1.Plugin/CallTool"
+	Plugin_Init_FullMethodName           = "/toolgate.v1.Plugin/Init"
+	Plugin_CallTool_FullMethodName       = "/toolgate.v1.Plugin/CallTool"
+	Plugin_GetPrompt_FullMethodName      = "/toolgate.v1.Plugin/GetPrompt"
+	Plugin_ReadResource_FullMethodName   = "/toolgate.v1.Plugin/ReadResource"
+	Plugin_Complete_FullMethodName       = "/toolgate.v1.Plugin/Complete"
+	Plugin_WatchResources_FullMethodName = "/toolgate.v1.Plugin/WatchResources"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -52,6 +58,23 @@ type PluginClient interface {
 	// is done when the client cancels, the host's per-call timeout passes, or
 	// the host shuts down.
 	CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[CallToolEvent], error)
+	// GetPrompt renders one of the plugin's prompts with the caller's
+	// arguments. An unknown prompt is NOT_FOUND; arguments the prompt cannot
+	// use are INVALID_ARGUMENT, with a message the client reads.
+	GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResult, error)
+	// ReadResource reads one resource: one the plugin listed, or a URI that
+	// matches one of its resource templates. A resource that does not exist
+	// is NOT_FOUND.
+	ReadResource(ctx context.Context, in *ReadResourceRequest, opts ...grpc.CallOption) (*ReadResourceResult, error)
+	// Complete suggests values for a prompt's argument or a resource
+	// template's variable. A plugin that completes nothing answers with no
+	// values.
+	Complete(ctx context.Context, in *CompleteRequest, opts ...grpc.CallOption) (*CompleteResult, error)
+	// WatchResources streams the URI of each of the plugin's resources that
+	// changed, for as long as the host keeps the stream open. The host opens
+	// one stream per plugin process; updates while no stream is open are
+	// dropped.
+	WatchResources(ctx context.Context, in *WatchResourcesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResourceUpdated], error)
 }
 
 type pluginClient struct {
@@ -91,6 +114,55 @@ func (c *pluginClient) CallTool(ctx context.Context, in *CallToolRequest, opts .
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_CallToolClient = grpc.ServerStreamingClient[CallToolEvent]
 
+func (c *pluginClient) GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPromptResult)
+	err := c.cc.Invoke(ctx, Plugin_GetPrompt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginClient) ReadResource(ctx context.Context, in *ReadResourceRequest, opts ...grpc.CallOption) (*ReadResourceResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReadResourceResult)
+	err := c.cc.Invoke(ctx, Plugin_ReadResource_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginClient) Complete(ctx context.Context, in *CompleteRequest, opts ...grpc.CallOption) (*CompleteResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteResult)
+	err := c.cc.Invoke(ctx, Plugin_Complete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginClient) WatchResources(ctx context.Context, in *WatchResourcesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResourceUpdated], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[1], Plugin_WatchResources_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchResourcesRequest, ResourceUpdated]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_WatchResourcesClient = grpc.ServerStreamingClient[ResourceUpdated]
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -104,6 +176,23 @@ type PluginServer interface {
 	// is done when the client cancels, the host's per-call timeout passes, or
 	// the host shuts down.
 	CallTool(*CallToolRequest, grpc.ServerStreamingServer[CallToolEvent]) error
+	// GetPrompt renders one of the plugin's prompts with the caller's
+	// arguments. An unknown prompt is NOT_FOUND; arguments the prompt cannot
+	// use are INVALID_ARGUMENT, with a message the client reads.
+	GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResult, error)
+	// ReadResource reads one resource: one the plugin listed, or a URI that
+	// matches one of its resource templates. A resource that does not exist
+	// is NOT_FOUND.
+	ReadResource(context.Context, *ReadResourceRequest) (*ReadResourceResult, error)
+	// Complete suggests values for a prompt's argument or a resource
+	// template's variable. A plugin that completes nothing answers with no
+	// values.
+	Complete(context.Context, *CompleteRequest) (*CompleteResult, error)
+	// WatchResources streams the URI of each of the plugin's resources that
+	// changed, for as long as the host keeps the stream open. The host opens
+	// one stream per plugin process; updates while no stream is open are
+	// dropped.
+	WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[ResourceUpdated]) error
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -119,6 +208,18 @@ func (UnimplementedPluginServer) Init(context.Context, *InitRequest) (*InitRespo
 }
 func (UnimplementedPluginServer) CallTool(*CallToolRequest, grpc.ServerStreamingServer[CallToolEvent]) error {
 	return status.Error(codes.Unimplemented, "method CallTool not implemented")
+}
+func (UnimplementedPluginServer) GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResult, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPrompt not implemented")
+}
+func (UnimplementedPluginServer) ReadResource(context.Context, *ReadResourceRequest) (*ReadResourceResult, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadResource not implemented")
+}
+func (UnimplementedPluginServer) Complete(context.Context, *CompleteRequest) (*CompleteResult, error) {
+	return nil, status.Error(codes.Unimplemented, "method Complete not implemented")
+}
+func (UnimplementedPluginServer) WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[ResourceUpdated]) error {
+	return status.Error(codes.Unimplemented, "method WatchResources not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -170,6 +271,71 @@ func _Plugin_CallTool_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_CallToolServer = grpc.ServerStreamingServer[CallToolEvent]
 
+func _Plugin_GetPrompt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPromptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).GetPrompt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_GetPrompt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).GetPrompt(ctx, req.(*GetPromptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Plugin_ReadResource_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadResourceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).ReadResource(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_ReadResource_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).ReadResource(ctx, req.(*ReadResourceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Plugin_Complete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).Complete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_Complete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).Complete(ctx, req.(*CompleteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Plugin_WatchResources_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchResourcesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PluginServer).WatchResources(m, &grpc.GenericServerStream[WatchResourcesRequest, ResourceUpdated]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_WatchResourcesServer = grpc.ServerStreamingServer[ResourceUpdated]
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -181,11 +347,28 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Init",
 			Handler:    _Plugin_Init_Handler,
 		},
+		{
+			MethodName: "GetPrompt",
+			Handler:    _Plugin_GetPrompt_Handler,
+		},
+		{
+			MethodName: "ReadResource",
+			Handler:    _Plugin_ReadResource_Handler,
+		},
+		{
+			MethodName: "Complete",
+			Handler:    _Plugin_Complete_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "CallTool",
 			Handler:       _Plugin_CallTool_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchResources",
+			Handler:       _Plugin_WatchResources_Handler,
 			ServerStreams: true,
 		},
 	},
