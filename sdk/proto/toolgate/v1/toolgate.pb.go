@@ -325,9 +325,23 @@ type CallToolRequest struct {
 	Arguments []byte  `protobuf:"bytes,2,opt,name=arguments,proto3" json:"arguments,omitempty"`
 	Caller    *Caller `protobuf:"bytes,3,opt,name=caller,proto3" json:"caller,omitempty"`
 	// The host's id for this call; it also appears in the host's logs.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The client's answers to the input requests of the previous round, keyed
+	// as the plugin keyed the requests; each value is the client's result
+	// (ElicitResult, CreateMessageResult, ListRootsResult) as JSON. Empty in the
+	// first round.
+	InputResponses map[string][]byte `protobuf:"bytes,5,rep,name=input_responses,json=inputResponses,proto3" json:"input_responses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The request_state the plugin returned with its input requests in the
+	// previous round, exactly as it wrote it; empty in the first round. In the
+	// 2026-07-28 era the host seals it into the client's requestState, so it
+	// comes back unaltered or not at all.
+	RequestState []byte `protobuf:"bytes,6,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
+	// The client's declared capabilities (MCP ClientCapabilities) as a JSON
+	// object: from initialize in the session era, from the request's _meta in
+	// the 2026-07-28 era. "{}" when the client declared none.
+	ClientCapabilities []byte `protobuf:"bytes,7,opt,name=client_capabilities,json=clientCapabilities,proto3" json:"client_capabilities,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *CallToolRequest) Reset() {
@@ -386,6 +400,27 @@ func (x *CallToolRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CallToolRequest) GetInputResponses() map[string][]byte {
+	if x != nil {
+		return x.InputResponses
+	}
+	return nil
+}
+
+func (x *CallToolRequest) GetRequestState() []byte {
+	if x != nil {
+		return x.RequestState
+	}
+	return nil
+}
+
+func (x *CallToolRequest) GetClientCapabilities() []byte {
+	if x != nil {
+		return x.ClientCapabilities
+	}
+	return nil
 }
 
 // Who is calling. The bearer token itself never crosses to a plugin.
@@ -694,7 +729,16 @@ type CallToolResult struct {
 	StructuredContent []byte `protobuf:"bytes,2,opt,name=structured_content,json=structuredContent,proto3" json:"structured_content,omitempty"`
 	IsError           bool   `protobuf:"varint,3,opt,name=is_error,json=isError,proto3" json:"is_error,omitempty"`
 	// Optional JSON object published as the result's _meta.
-	Meta          []byte `protobuf:"bytes,4,opt,name=meta,proto3" json:"meta,omitempty"`
+	Meta []byte `protobuf:"bytes,4,opt,name=meta,proto3" json:"meta,omitempty"`
+	// When not empty, the call is not finished: the plugin needs these answers
+	// from the client first, keyed by names of its choosing. The host gets the
+	// answers (asking the client itself in the session era, or answering
+	// input_required in the 2026-07-28 era) and calls CallTool again with the
+	// same arguments, input_responses and request_state. Content, structured
+	// content and is_error are ignored then.
+	InputRequests map[string]*InputRequest `protobuf:"bytes,5,rep,name=input_requests,json=inputRequests,proto3" json:"input_requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Opaque state the plugin wants back in the next round's request_state.
+	RequestState  []byte `protobuf:"bytes,6,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -757,6 +801,74 @@ func (x *CallToolResult) GetMeta() []byte {
 	return nil
 }
 
+func (x *CallToolResult) GetInputRequests() map[string]*InputRequest {
+	if x != nil {
+		return x.InputRequests
+	}
+	return nil
+}
+
+func (x *CallToolResult) GetRequestState() []byte {
+	if x != nil {
+		return x.RequestState
+	}
+	return nil
+}
+
+// One request to the client: elicitation/create, sampling/createMessage or
+// roots/list, with its params as a JSON object.
+type InputRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	Params        []byte                 `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputRequest) Reset() {
+	*x = InputRequest{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputRequest) ProtoMessage() {}
+
+func (x *InputRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputRequest.ProtoReflect.Descriptor instead.
+func (*InputRequest) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *InputRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *InputRequest) GetParams() []byte {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
 // One MCP content block.
 type Content struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -778,7 +890,7 @@ type Content struct {
 
 func (x *Content) Reset() {
 	*x = Content{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[10]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -790,7 +902,7 @@ func (x *Content) String() string {
 func (*Content) ProtoMessage() {}
 
 func (x *Content) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[10]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -803,7 +915,7 @@ func (x *Content) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Content.ProtoReflect.Descriptor instead.
 func (*Content) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{10}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Content) GetKind() isContent_Kind {
@@ -915,7 +1027,7 @@ type TextContent struct {
 
 func (x *TextContent) Reset() {
 	*x = TextContent{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[11]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1039,7 @@ func (x *TextContent) String() string {
 func (*TextContent) ProtoMessage() {}
 
 func (x *TextContent) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[11]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1052,7 @@ func (x *TextContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TextContent.ProtoReflect.Descriptor instead.
 func (*TextContent) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{11}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TextContent) GetText() string {
@@ -960,7 +1072,7 @@ type ImageContent struct {
 
 func (x *ImageContent) Reset() {
 	*x = ImageContent{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[12]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1084,7 @@ func (x *ImageContent) String() string {
 func (*ImageContent) ProtoMessage() {}
 
 func (x *ImageContent) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[12]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1097,7 @@ func (x *ImageContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImageContent.ProtoReflect.Descriptor instead.
 func (*ImageContent) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{12}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ImageContent) GetData() []byte {
@@ -1012,7 +1124,7 @@ type AudioContent struct {
 
 func (x *AudioContent) Reset() {
 	*x = AudioContent{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[13]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1136,7 @@ func (x *AudioContent) String() string {
 func (*AudioContent) ProtoMessage() {}
 
 func (x *AudioContent) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[13]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1149,7 @@ func (x *AudioContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AudioContent.ProtoReflect.Descriptor instead.
 func (*AudioContent) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{13}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AudioContent) GetData() []byte {
@@ -1068,7 +1180,7 @@ type ResourceLink struct {
 
 func (x *ResourceLink) Reset() {
 	*x = ResourceLink{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[14]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1192,7 @@ func (x *ResourceLink) String() string {
 func (*ResourceLink) ProtoMessage() {}
 
 func (x *ResourceLink) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[14]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1205,7 @@ func (x *ResourceLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceLink.ProtoReflect.Descriptor instead.
 func (*ResourceLink) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{14}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ResourceLink) GetUri() string {
@@ -1155,7 +1267,7 @@ type EmbeddedResource struct {
 
 func (x *EmbeddedResource) Reset() {
 	*x = EmbeddedResource{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[15]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1279,7 @@ func (x *EmbeddedResource) String() string {
 func (*EmbeddedResource) ProtoMessage() {}
 
 func (x *EmbeddedResource) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[15]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1292,7 @@ func (x *EmbeddedResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmbeddedResource.ProtoReflect.Descriptor instead.
 func (*EmbeddedResource) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{15}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *EmbeddedResource) GetUri() string {
@@ -1273,13 +1385,19 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"\x0f_read_only_hintB\x13\n" +
 	"\x11_destructive_hintB\x12\n" +
 	"\x10_idempotent_hintB\x12\n" +
-	"\x10_open_world_hint\"\x8f\x01\n" +
+	"\x10_open_world_hint\"\x83\x03\n" +
 	"\x0fCallToolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\targuments\x18\x02 \x01(\fR\targuments\x12+\n" +
 	"\x06caller\x18\x03 \x01(\v2\x13.toolgate.v1.CallerR\x06caller\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\x87\x01\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12Y\n" +
+	"\x0finput_responses\x18\x05 \x03(\v20.toolgate.v1.CallToolRequest.InputResponsesEntryR\x0einputResponses\x12#\n" +
+	"\rrequest_state\x18\x06 \x01(\fR\frequestState\x12/\n" +
+	"\x13client_capabilities\x18\a \x01(\fR\x12clientCapabilities\x1aA\n" +
+	"\x13InputResponsesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\x87\x01\n" +
 	"\x06Caller\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\x16\n" +
@@ -1300,12 +1418,20 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"LogMessage\x12\x14\n" +
 	"\x05level\x18\x01 \x01(\tR\x05level\x12\x16\n" +
 	"\x06logger\x18\x02 \x01(\tR\x06logger\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data\"\x9e\x01\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\"\xf7\x02\n" +
 	"\x0eCallToolResult\x12.\n" +
 	"\acontent\x18\x01 \x03(\v2\x14.toolgate.v1.ContentR\acontent\x12-\n" +
 	"\x12structured_content\x18\x02 \x01(\fR\x11structuredContent\x12\x19\n" +
 	"\bis_error\x18\x03 \x01(\bR\aisError\x12\x12\n" +
-	"\x04meta\x18\x04 \x01(\fR\x04meta\"\xdc\x02\n" +
+	"\x04meta\x18\x04 \x01(\fR\x04meta\x12U\n" +
+	"\x0einput_requests\x18\x05 \x03(\v2..toolgate.v1.CallToolResult.InputRequestsEntryR\rinputRequests\x12#\n" +
+	"\rrequest_state\x18\x06 \x01(\fR\frequestState\x1a[\n" +
+	"\x12InputRequestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.toolgate.v1.InputRequestR\x05value:\x028\x01\">\n" +
+	"\fInputRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
+	"\x06params\x18\x02 \x01(\fR\x06params\"\xdc\x02\n" +
 	"\aContent\x12.\n" +
 	"\x04text\x18\x01 \x01(\v2\x18.toolgate.v1.TextContentH\x00R\x04text\x121\n" +
 	"\x05image\x18\x02 \x01(\v2\x19.toolgate.v1.ImageContentH\x00R\x05image\x121\n" +
@@ -1354,7 +1480,7 @@ func file_toolgate_v1_toolgate_proto_rawDescGZIP() []byte {
 	return file_toolgate_v1_toolgate_proto_rawDescData
 }
 
-var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*InitRequest)(nil),      // 0: toolgate.v1.InitRequest
 	(*InitResponse)(nil),     // 1: toolgate.v1.InitResponse
@@ -1366,35 +1492,41 @@ var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*Progress)(nil),         // 7: toolgate.v1.Progress
 	(*LogMessage)(nil),       // 8: toolgate.v1.LogMessage
 	(*CallToolResult)(nil),   // 9: toolgate.v1.CallToolResult
-	(*Content)(nil),          // 10: toolgate.v1.Content
-	(*TextContent)(nil),      // 11: toolgate.v1.TextContent
-	(*ImageContent)(nil),     // 12: toolgate.v1.ImageContent
-	(*AudioContent)(nil),     // 13: toolgate.v1.AudioContent
-	(*ResourceLink)(nil),     // 14: toolgate.v1.ResourceLink
-	(*EmbeddedResource)(nil), // 15: toolgate.v1.EmbeddedResource
+	(*InputRequest)(nil),     // 10: toolgate.v1.InputRequest
+	(*Content)(nil),          // 11: toolgate.v1.Content
+	(*TextContent)(nil),      // 12: toolgate.v1.TextContent
+	(*ImageContent)(nil),     // 13: toolgate.v1.ImageContent
+	(*AudioContent)(nil),     // 14: toolgate.v1.AudioContent
+	(*ResourceLink)(nil),     // 15: toolgate.v1.ResourceLink
+	(*EmbeddedResource)(nil), // 16: toolgate.v1.EmbeddedResource
+	nil,                      // 17: toolgate.v1.CallToolRequest.InputResponsesEntry
+	nil,                      // 18: toolgate.v1.CallToolResult.InputRequestsEntry
 }
 var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	2,  // 0: toolgate.v1.InitResponse.tools:type_name -> toolgate.v1.Tool
 	3,  // 1: toolgate.v1.Tool.annotations:type_name -> toolgate.v1.ToolAnnotations
 	5,  // 2: toolgate.v1.CallToolRequest.caller:type_name -> toolgate.v1.Caller
-	7,  // 3: toolgate.v1.CallToolEvent.progress:type_name -> toolgate.v1.Progress
-	8,  // 4: toolgate.v1.CallToolEvent.log:type_name -> toolgate.v1.LogMessage
-	9,  // 5: toolgate.v1.CallToolEvent.result:type_name -> toolgate.v1.CallToolResult
-	10, // 6: toolgate.v1.CallToolResult.content:type_name -> toolgate.v1.Content
-	11, // 7: toolgate.v1.Content.text:type_name -> toolgate.v1.TextContent
-	12, // 8: toolgate.v1.Content.image:type_name -> toolgate.v1.ImageContent
-	13, // 9: toolgate.v1.Content.audio:type_name -> toolgate.v1.AudioContent
-	14, // 10: toolgate.v1.Content.resource_link:type_name -> toolgate.v1.ResourceLink
-	15, // 11: toolgate.v1.Content.resource:type_name -> toolgate.v1.EmbeddedResource
-	0,  // 12: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
-	4,  // 13: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
-	1,  // 14: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
-	6,  // 15: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
-	14, // [14:16] is the sub-list for method output_type
-	12, // [12:14] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	17, // 3: toolgate.v1.CallToolRequest.input_responses:type_name -> toolgate.v1.CallToolRequest.InputResponsesEntry
+	7,  // 4: toolgate.v1.CallToolEvent.progress:type_name -> toolgate.v1.Progress
+	8,  // 5: toolgate.v1.CallToolEvent.log:type_name -> toolgate.v1.LogMessage
+	9,  // 6: toolgate.v1.CallToolEvent.result:type_name -> toolgate.v1.CallToolResult
+	11, // 7: toolgate.v1.CallToolResult.content:type_name -> toolgate.v1.Content
+	18, // 8: toolgate.v1.CallToolResult.input_requests:type_name -> toolgate.v1.CallToolResult.InputRequestsEntry
+	12, // 9: toolgate.v1.Content.text:type_name -> toolgate.v1.TextContent
+	13, // 10: toolgate.v1.Content.image:type_name -> toolgate.v1.ImageContent
+	14, // 11: toolgate.v1.Content.audio:type_name -> toolgate.v1.AudioContent
+	15, // 12: toolgate.v1.Content.resource_link:type_name -> toolgate.v1.ResourceLink
+	16, // 13: toolgate.v1.Content.resource:type_name -> toolgate.v1.EmbeddedResource
+	10, // 14: toolgate.v1.CallToolResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
+	0,  // 15: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
+	4,  // 16: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
+	1,  // 17: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
+	6,  // 18: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
+	17, // [17:19] is the sub-list for method output_type
+	15, // [15:17] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_toolgate_v1_toolgate_proto_init() }
@@ -1409,15 +1541,15 @@ func file_toolgate_v1_toolgate_proto_init() {
 		(*CallToolEvent_Result)(nil),
 	}
 	file_toolgate_v1_toolgate_proto_msgTypes[7].OneofWrappers = []any{}
-	file_toolgate_v1_toolgate_proto_msgTypes[10].OneofWrappers = []any{
+	file_toolgate_v1_toolgate_proto_msgTypes[11].OneofWrappers = []any{
 		(*Content_Text)(nil),
 		(*Content_Image)(nil),
 		(*Content_Audio)(nil),
 		(*Content_ResourceLink)(nil),
 		(*Content_Resource)(nil),
 	}
-	file_toolgate_v1_toolgate_proto_msgTypes[14].OneofWrappers = []any{}
-	file_toolgate_v1_toolgate_proto_msgTypes[15].OneofWrappers = []any{
+	file_toolgate_v1_toolgate_proto_msgTypes[15].OneofWrappers = []any{}
+	file_toolgate_v1_toolgate_proto_msgTypes[16].OneofWrappers = []any{
 		(*EmbeddedResource_Text)(nil),
 		(*EmbeddedResource_Blob)(nil),
 	}
@@ -1427,7 +1559,7 @@ func file_toolgate_v1_toolgate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolgate_v1_toolgate_proto_rawDesc), len(file_toolgate_v1_toolgate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
