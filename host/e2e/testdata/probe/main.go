@@ -25,6 +25,7 @@ import (
 func main() {
 	sdk.Serve(&sdk.Plugin{Tools: []sdk.Tool{
 		envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool,
+		askTool, sampleTool,
 	}})
 }
 
