@@ -45,8 +45,8 @@ var ErrMissingCapability = errors.New("sdk: the client lacks a capability")
 // returned from the handler, the call fails with an error telling the client
 // which capability it lacks.
 type CapabilityError struct {
-	// Method is the question's method, Capability the capability it needs
-	// ("elicitation", "elicitation.url", "sampling" or "roots").
+	// Method is the question's method, Capability the capability it needs,
+	// as Capability names it.
 	Method, Capability string
 
 	request *toolgatev1.InputRequest
@@ -70,7 +70,10 @@ type ClientCapabilities struct {
 	Raw json.RawMessage
 }
 
-func parseCapabilities(raw []byte) ClientCapabilities {
+// ParseClientCapabilities reads an MCP ClientCapabilities object. A
+// malformed one declares nothing, so that questions fail with a
+// CapabilityError rather than reach a client that cannot answer them.
+func ParseClientCapabilities(raw []byte) ClientCapabilities {
 	var c struct {
 		Elicitation *struct {
 			Form *json.RawMessage `json:"form"`
@@ -79,8 +82,6 @@ func parseCapabilities(raw []byte) ClientCapabilities {
 		Sampling *json.RawMessage `json:"sampling"`
 		Roots    *json.RawMessage `json:"roots"`
 	}
-	// A malformed object declares nothing: questions then fail with a
-	// CapabilityError rather than reaching a client that cannot answer.
 	_ = json.Unmarshal(raw, &c)
 	out := ClientCapabilities{Sampling: c.Sampling != nil, Roots: c.Roots != nil, Raw: raw}
 	if e := c.Elicitation; e != nil {
@@ -89,6 +90,44 @@ func parseCapabilities(raw []byte) ClientCapabilities {
 		out.ElicitationURL = e.URL != nil
 	}
 	return out
+}
+
+// Capability names the client capability a request to the client needs:
+// "elicitation.form", "elicitation.url", "sampling" or "roots"; "" for a
+// method MCP does not define as one.
+func Capability(method string, params []byte) string {
+	switch method {
+	case "elicitation/create":
+		var p struct {
+			Mode string `json:"mode"`
+		}
+		_ = json.Unmarshal(params, &p)
+		if p.Mode == "url" {
+			return "elicitation.url"
+		}
+		return "elicitation.form"
+	case "sampling/createMessage":
+		return "sampling"
+	case "roots/list":
+		return "roots"
+	}
+	return ""
+}
+
+// Has reports whether the client declared a capability named as Capability
+// names them.
+func (c ClientCapabilities) Has(capability string) bool {
+	switch capability {
+	case "elicitation.form":
+		return c.Elicitation
+	case "elicitation.url":
+		return c.ElicitationURL
+	case "sampling":
+		return c.Sampling
+	case "roots":
+		return c.Roots
+	}
+	return false
 }
 
 // ElicitResult is the user's answer to an elicitation.
@@ -297,7 +336,7 @@ type carried struct {
 
 func newInput(req *toolgatev1.CallToolRequest) *input {
 	in := &input{
-		caps:    parseCapabilities(req.GetClientCapabilities()),
+		caps:    ParseClientCapabilities(req.GetClientCapabilities()),
 		answers: map[string]json.RawMessage{},
 		used:    map[string]json.RawMessage{},
 		pending: map[string]*toolgatev1.InputRequest{},
@@ -355,29 +394,11 @@ func (in *input) deriveKey(method string, params []byte) string {
 	return fmt.Sprintf("%s-%d", base, n+1)
 }
 
-// missing names the capability a question needs that the client lacks, or "".
+// missing names the capability a question needs that the client lacks, or
+// "". A method MCP does not define is left for the host to refuse.
 func (in *input) missing(method string, params []byte) string {
-	switch method {
-	case "elicitation/create":
-		var p struct {
-			Mode string `json:"mode"`
-		}
-		_ = json.Unmarshal(params, &p)
-		if p.Mode == "url" {
-			if !in.caps.ElicitationURL {
-				return "elicitation.url"
-			}
-		} else if !in.caps.Elicitation {
-			return "elicitation"
-		}
-	case "sampling/createMessage":
-		if !in.caps.Sampling {
-			return "sampling"
-		}
-	case "roots/list":
-		if !in.caps.Roots {
-			return "roots"
-		}
+	if c := Capability(method, params); c != "" && !in.caps.Has(c) {
+		return c
 	}
 	return ""
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/toolgate/toolgate/host/jsonrpc"
 	"github.com/toolgate/toolgate/host/registry"
 	"github.com/toolgate/toolgate/host/requeststate"
+	"github.com/toolgate/toolgate/sdk"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
 )
 
@@ -33,14 +34,6 @@ import (
 // maxInputRounds bounds the rounds of one session-era call, so a plugin that
 // keeps asking cannot hold a request open for ever.
 const maxInputRounds = 8
-
-// inputMethods are the requests a plugin may send the client, with the
-// capability each needs.
-var inputMethods = map[string]string{
-	"elicitation/create":     "elicitation",
-	"sampling/createMessage": "sampling",
-	"roots/list":             "roots",
-}
 
 type inputRequest struct {
 	Method string          `json:"method"`
@@ -124,8 +117,7 @@ func (s *Server) resume(r *Request, tool *registry.Tool, args json.RawMessage, r
 // answer; done is true when the call ends here.
 func (s *Server) checkInputRequests(r *Request, tool *registry.Tool, res *toolgatev1.CallToolResult, round int) (out any, jerr *jsonrpc.Error, outcome string, done bool) {
 	for key, q := range res.GetInputRequests() {
-		_, known := inputMethods[q.GetMethod()]
-		if !known || len(q.GetParams()) == 0 || q.GetParams()[0] != '{' || !json.Valid(q.GetParams()) {
+		if sdk.Capability(q.GetMethod(), nil) == "" || len(q.GetParams()) == 0 || q.GetParams()[0] != '{' || !json.Valid(q.GetParams()) {
 			s.opts.Logger.Error("plugin asked the client for something it may not", "tool", tool.Name, "plugin", tool.Plugin,
 				"request_id", r.RequestID, "key", key, "method", q.GetMethod())
 			return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, fmt.Sprintf(
@@ -149,67 +141,34 @@ func (s *Server) checkInputRequests(r *Request, tool *registry.Tool, res *toolga
 }
 
 // missingCapabilities returns, as a ClientCapabilities object, the
-// capabilities the requests need that caps lacks (nil when none), and their
-// names for messages.
-func missingCapabilities(caps []byte, reqs map[string]*toolgatev1.InputRequest) (map[string]any, string) {
-	var c struct {
-		Elicitation *struct {
-			Form *json.RawMessage `json:"form"`
-			URL  *json.RawMessage `json:"url"`
-		} `json:"elicitation"`
-		Sampling *json.RawMessage `json:"sampling"`
-		Roots    *json.RawMessage `json:"roots"`
-	}
-	_ = json.Unmarshal(caps, &c)
+// capabilities the requests need that the client did not declare (nil when
+// none), and their names for messages.
+func missingCapabilities(raw []byte, reqs map[string]*toolgatev1.InputRequest) (map[string]any, string) {
+	caps := sdk.ParseClientCapabilities(raw)
 	missing := map[string]any{}
 	var names []string
-	need := func(name string, v any) {
-		if _, dup := missing[name]; !dup {
-			missing[name] = v
-		}
-		if n := capabilityName(name, v); !slices.Contains(names, n) {
-			names = append(names, n)
-		}
-	}
 	for _, q := range reqs {
-		switch q.GetMethod() {
-		case "elicitation/create":
-			var p struct {
-				Mode string `json:"mode"`
+		c := sdk.Capability(q.GetMethod(), q.GetParams())
+		if caps.Has(c) || slices.Contains(names, c) {
+			continue
+		}
+		names = append(names, c)
+		if top, sub, ok := strings.Cut(c, "."); ok {
+			m, _ := missing[top].(map[string]any)
+			if m == nil {
+				m = map[string]any{}
+				missing[top] = m
 			}
-			_ = json.Unmarshal(q.GetParams(), &p)
-			e := c.Elicitation
-			switch {
-			case p.Mode == "url" && (e == nil || e.URL == nil):
-				need("elicitation", map[string]any{"url": struct{}{}})
-			case p.Mode != "url" && (e == nil || (e.Form == nil && e.URL != nil)):
-				// An empty elicitation object means form mode only.
-				need("elicitation", map[string]any{"form": struct{}{}})
-			}
-		case "sampling/createMessage":
-			if c.Sampling == nil {
-				need("sampling", struct{}{})
-			}
-		case "roots/list":
-			if c.Roots == nil {
-				need("roots", struct{}{})
-			}
+			m[sub] = struct{}{}
+		} else {
+			missing[c] = struct{}{}
 		}
 	}
-	if len(missing) == 0 {
+	if len(names) == 0 {
 		return nil, ""
 	}
 	slices.Sort(names)
 	return missing, strings.Join(names, ", ")
-}
-
-func capabilityName(name string, v any) string {
-	if m, ok := v.(map[string]any); ok {
-		for mode := range m {
-			return name + "." + mode
-		}
-	}
-	return name
 }
 
 // inputRequired answers a 2026-07-28 call with the plugin's requests and

@@ -285,3 +285,19 @@ func TestModernEraMissingCapability(t *testing.T) {
 		t.Errorf("got %v %s, want -32021 naming elicitation.url", jerr, data)
 	}
 }
+
+func TestMissingCapabilitiesMerge(t *testing.T) {
+	reqs := map[string]*toolgatev1.InputRequest{
+		"a": {Method: "elicitation/create", Params: []byte(`{"message":"m","requestedSchema":{"type":"object"}}`)},
+		"b": {Method: "elicitation/create", Params: []byte(`{"mode":"url","message":"m","url":"https://x"}`)},
+		"c": {Method: "roots/list", Params: []byte(`{}`)},
+	}
+	missing, names := missingCapabilities([]byte(`{"roots":{}}`), reqs)
+	got, _ := json.Marshal(missing)
+	if string(got) != `{"elicitation":{"form":{},"url":{}}}` || names != "elicitation.form, elicitation.url" {
+		t.Errorf("got %s %q", got, names)
+	}
+	if missing, _ := missingCapabilities([]byte(`{"roots":{},"elicitation":{"form":{},"url":{}}}`), reqs); missing != nil {
+		t.Errorf("got %v with every capability declared, want none", missing)
+	}
+}
