@@ -275,10 +275,29 @@ func askAs[T any](c *Call, key, method string, params any) (*T, error) {
 		return nil, err
 	}
 	var out T
-	if err := json.Unmarshal(raw, &out); err != nil {
+	err = json.Unmarshal(raw, &out)
+	if c, ok := any(&out).(interface{ check() error }); ok && err == nil {
+		err = c.check()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("the client's answer to %s is malformed: %w", method, err)
 	}
 	return &out, nil
+}
+
+func (r *ElicitResult) check() error {
+	switch r.Action {
+	case "accept", "decline", "cancel":
+		return nil
+	}
+	return fmt.Errorf("action %q is not accept, decline or cancel", r.Action)
+}
+
+func (r *SamplingResult) check() error {
+	if r.Role == "" || len(r.Content) == 0 {
+		return errors.New("role and content are required")
+	}
+	return nil
 }
 
 // LoadState decodes into v what the handler saved with SaveState in an

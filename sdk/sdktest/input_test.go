@@ -190,3 +190,20 @@ func TestInputChosenKey(t *testing.T) {
 		t.Errorf("the first round's state carries an answer: %s", rounds[0].State)
 	}
 }
+
+func TestInputMalformedAnswer(t *testing.T) {
+	c := startTools(t, handlerTool("confirm", func(_ context.Context, call *sdk.Call) (*sdk.Result, error) {
+		if _, err := call.Elicit("sure?", map[string]any{"type": "object"}); err != nil {
+			return nil, err
+		}
+		return sdk.TextResult("confirmed"), nil
+	}))
+	res, _, err := c.CallWithInput(t.Context(), "confirm", nil, sdktest.ClientInput{Capabilities: allCaps,
+		Answer: func(string, json.RawMessage) (any, error) { return map[string]any{"role": "assistant"}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.GetIsError() || !strings.Contains(sdktest.Text(res), "malformed") {
+		t.Errorf("got %q (isError %v), want a malformed-answer error", sdktest.Text(res), res.GetIsError())
+	}
+}
