@@ -75,3 +75,22 @@ func TestNewRefusesAWrongKey(t *testing.T) {
 		t.Error("a 16-byte key was accepted")
 	}
 }
+
+// FuzzOpen: whatever a client sends as requestState, Open refuses it
+// without panicking unless it is a state this sealer issued.
+func FuzzOpen(f *testing.F) {
+	s, _ := New(bytes.Repeat([]byte{1}, KeySize), time.Hour)
+	b := Binding{Issuer: "i", Subject: "s", Tool: "t", ArgsDigest: "d"}
+	good, _ := s.Seal(b, []byte(`{"state":1}`))
+	f.Add(good)
+	f.Add(good + "-TAMPERED")
+	f.Add("")
+	f.Add("AAAA")
+	f.Fuzz(func(t *testing.T, sealed string) {
+		// Another encoding of the genuine bytes may open too; what it
+		// carries must then be the genuine state.
+		if state, err := s.Open(b, sealed); err == nil && string(state) != `{"state":1}` {
+			t.Fatalf("opened %q into %q", sealed, state)
+		}
+	})
+}
