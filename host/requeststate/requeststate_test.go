@@ -3,6 +3,7 @@ package requeststate
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,4 +94,18 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("opened %q into %q", sealed, state)
 		}
 	})
+}
+
+// BenchmarkSealOpen is one round's cost to the host: sealing a state with a
+// few answers in it and opening it on the retry.
+func BenchmarkSealOpen(b *testing.B) {
+	s, _ := New(nil, time.Hour)
+	bind := Binding{Issuer: "https://as.example.com", Subject: "alice", Tool: "deploy", ArgsDigest: strings.Repeat("ab", 32)}
+	state := []byte(`{"answers":{"user_name":{"action":"accept","content":{"name":"Alice"}}},"state":{"id":"r-1"}}`)
+	for b.Loop() {
+		sealed, _ := s.Seal(bind, state)
+		if _, err := s.Open(bind, sealed); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
