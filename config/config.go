@@ -79,6 +79,15 @@ type Server struct {
 	PageSize int `koanf:"page_size"`
 	// Instructions are sent to clients in initialize and server/discover.
 	Instructions string `koanf:"instructions"`
+	// RequestStateKeyFile, optional, holds the key (32 bytes, base64) that
+	// seals the requestState of 2026-07-28 input_required results,
+	// relative to the config file's directory. Replicas behind one URL
+	// share it, so a retry may reach any of them. Empty means a key drawn
+	// at random at each start: states then die with the process.
+	RequestStateKeyFile string `koanf:"request_state_key_file"`
+	// RequestStateTTL is how long a client may take to answer a tool's
+	// questions and retry, 1s to 24h. Default 10m.
+	RequestStateTTL time.Duration `koanf:"request_state_ttl"`
 }
 
 // Log is the [log] table.

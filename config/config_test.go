@@ -99,6 +99,7 @@ func TestDefaults(t *testing.T) {
 			DrainTimeout:       30 * time.Second,
 			MaxSessions:        10000,
 			PageSize:           100,
+			RequestStateTTL:    10 * time.Minute,
 		},
 		Log: Log{Level: "info", Format: "text"},
 		// Nil lists: no default_tool_scopes, and challenge_scopes unset
@@ -205,22 +206,24 @@ func TestFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantServer := Server{
-		Listen:             "[::1]:9100",
-		Path:               "/api/mcp/",
-		PublicURL:          "https://mcp.example.com/Api/MCP/",
-		AllowedOrigins:     []string{"https://app.example.com", "http://localhost:3000", "http://b.example"},
-		AllowedHosts:       []string{"mcp.example.com", "mcp.example.com:8443"},
-		MaxBodyBytes:       64 << 20,
-		ReadHeaderTimeout:  time.Second,
-		ReadTimeout:        0,
-		WriteTimeout:       2 * time.Minute,
-		IdleTimeout:        0,
-		CallTimeout:        90 * time.Second,
-		SessionIdleTimeout: time.Hour,
-		DrainTimeout:       10 * time.Minute,
-		MaxSessions:        5,
-		PageSize:           1000,
-		Instructions:       "Use echo to test.",
+		Listen:              "[::1]:9100",
+		Path:                "/api/mcp/",
+		PublicURL:           "https://mcp.example.com/Api/MCP/",
+		AllowedOrigins:      []string{"https://app.example.com", "http://localhost:3000", "http://b.example"},
+		AllowedHosts:        []string{"mcp.example.com", "mcp.example.com:8443"},
+		MaxBodyBytes:        64 << 20,
+		ReadHeaderTimeout:   time.Second,
+		ReadTimeout:         0,
+		WriteTimeout:        2 * time.Minute,
+		IdleTimeout:         0,
+		CallTimeout:         90 * time.Second,
+		SessionIdleTimeout:  time.Hour,
+		DrainTimeout:        10 * time.Minute,
+		MaxSessions:         5,
+		PageSize:            1000,
+		Instructions:        "Use echo to test.",
+		RequestStateKeyFile: "request_state.key",
+		RequestStateTTL:     30 * time.Minute,
 	}
 	if !reflect.DeepEqual(c.Server, wantServer) {
 		t.Errorf("got server\n%+v\nwant\n%+v", c.Server, wantServer)

@@ -24,6 +24,10 @@ var defaults = map[string]any{
 		// Long enough for most calls to end; a stuck one does not hold
 		// a restart up for good.
 		"drain_timeout": "30s",
+		// Long enough for a person to answer a form, short enough to
+		// bound the replay of a state.
+		"request_state_ttl":      "10m",
+		"request_state_key_file": "",
 	},
 	"log": map[string]any{
 		"level":  "info",

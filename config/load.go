@@ -37,6 +37,9 @@ func Load(path string) (*Config, error) {
 		return nil, &Error{File: path, Problems: problems}
 	}
 	c.Dir, c.File = dir, path
+	if p := c.checkFiles(); len(p) > 0 {
+		return nil, &Error{File: path, Problems: p}
+	}
 	return c, nil
 }
 

@@ -45,6 +45,7 @@ var (
 func (c *Config) validate(bad []string, set map[string]string) []Problem {
 	v := validator{bad: bad, set: set}
 	v.server(&c.Server)
+	v.requestState(c.Server)
 	v.log(c.Log)
 	v.plugins(c.Plugins)
 	v.tools(c.Tools)

@@ -122,6 +122,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 	} else {
 		log.Warn("authorization is off: anyone who can reach the endpoint may call every tool (auth.enabled = false)")
 	}
+	sealer, err := newSealer(cfg)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
 	h.dispatch = dispatch.New(reg, dispatch.Options{
 		Info:         dispatch.Implementation{Name: "toolgate", Title: "Toolgate", Version: BuildVersion()},
 		Instructions: cfg.Server.Instructions,
@@ -130,6 +135,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 		Logger:       log.With("component", "dispatch"),
 		Registerer:   h.metrics,
 		Audit:        h.audit,
+		RequestState: sealer,
 	})
 	h.transport = transport.New(h.dispatch, transport.Options{
 		MaxBodyBytes:       cfg.Server.MaxBodyBytes,

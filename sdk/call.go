@@ -20,7 +20,10 @@ type Call struct {
 	Caller    Caller
 	// RequestID is the host's id for this call, also found in its logs.
 	RequestID string
+	// Client is what the client can be asked (see Elicit, Sample, Roots).
+	Client ClientCapabilities
 
+	in   *input
 	mu   sync.Mutex
 	send func(*toolgatev1.CallToolEvent) error
 	done bool

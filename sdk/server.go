@@ -65,14 +65,23 @@ func (s *server) CallTool(req *toolgatev1.CallToolRequest, stream toolgatev1.Plu
 	if !ok {
 		return status.Errorf(codes.NotFound, "no tool named %q in this plugin", req.GetName())
 	}
+	in := newInput(req)
 	call := &Call{
 		Tool:      t.Name,
 		Arguments: req.GetArguments(),
 		Caller:    callerFromProto(req.GetCaller()),
 		RequestID: req.GetRequestId(),
+		Client:    in.caps,
+		in:        in,
 		send:      stream.Send,
 	}
-	res := s.run(stream.Context(), t, call)
+	res, err := s.run(stream.Context(), t, call)
+	if pr, ok := in.inputResult(err); ok {
+		return call.finish(pr)
+	}
+	if err != nil {
+		res = ErrorResult("%v", err)
+	}
 	pr, err := res.toProto()
 	if err != nil {
 		s.log.Error("tool returned a result that cannot be sent", "tool", t.Name, "request_id", call.RequestID, "error", err)
@@ -81,24 +90,25 @@ func (s *server) CallTool(req *toolgatev1.CallToolRequest, stream toolgatev1.Plu
 	return call.finish(pr)
 }
 
-// run calls the handler and turns every way it can fail, a panic included,
-// into a result the model can read; the plugin process lives on.
-func (s *server) run(ctx context.Context, t *Tool, call *Call) (res *Result) {
+// run calls the handler and turns a panic into a result the model can read;
+// the plugin process lives on. The handler's error is returned as it is, for
+// CallTool to tell a call that needs input from one that failed.
+func (s *server) run(ctx context.Context, t *Tool, call *Call) (res *Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("tool handler panicked", "tool", t.Name, "request_id", call.RequestID,
 				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			res = ErrorResult("tool %s failed with an internal error", t.Name)
+			res, err = ErrorResult("tool %s failed with an internal error", t.Name), nil
 		}
 	}()
-	res, err := t.Handler(ctx, call)
+	res, err = t.Handler(ctx, call)
 	switch {
 	case err != nil:
-		return ErrorResult("%v", err)
+		return nil, err
 	case res == nil:
-		return &Result{}
+		return &Result{}, nil
 	}
-	return res
+	return res, nil
 }
 
 func (t *Tool) proto() (*toolgatev1.Tool, error) {

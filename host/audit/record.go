@@ -25,7 +25,7 @@ type Record struct {
 	Decision     string    `json:"decision"`          // DecisionAllowed or DecisionRefused; "" for the writer's own records
 	Reason       string    `json:"reason,omitempty"`  // refusal reason (no_token, insufficient_scope, ...)
 	Scopes       []string  `json:"scopes,omitempty"`  // the scopes the call used (the tool's required scopes)
-	Outcome      string    `json:"outcome,omitempty"` // "ok" | "tool_error" | "invalid_arguments" | "timeout" | "unavailable" | "error"
+	Outcome      string    `json:"outcome,omitempty"` // "ok" | "tool_error" | "invalid_arguments" | "timeout" | "unavailable" | "error" | "input_required" | "invalid_input" | "missing_capability"
 	DurationMS   float64   `json:"duration_ms,omitempty"`
 	ArgsSHA256   string    `json:"args_sha256,omitempty"` // digest of the arguments JSON, never the arguments
 

@@ -21,6 +21,7 @@ import (
 	"github.com/toolgate/toolgate/host/audit"
 	"github.com/toolgate/toolgate/host/jsonrpc"
 	"github.com/toolgate/toolgate/host/registry"
+	"github.com/toolgate/toolgate/host/requeststate"
 )
 
 // Implementation names this server in initialize and server/discover.
@@ -44,6 +45,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Audit, when set, records every tool call.
 	Audit *audit.Log
+	// RequestState seals the requestState of 2026-07-28 input_required
+	// results; nil uses a key drawn at random, good for this process only.
+	RequestState *requeststate.Sealer
 }
 
 // Server answers MCP requests. It is safe for concurrent use; the tool
@@ -54,11 +58,16 @@ type Server struct {
 	// serverInfoMeta is the modern era's result _meta, encoded once.
 	serverInfoMeta json.RawMessage
 	observer       *observer
+	sealer         *requeststate.Sealer
 }
 
 // New returns a Server over the given catalog.
 func New(reg *registry.Registry, opts Options) *Server {
-	s := &Server{opts: opts, observer: newObserver(opts.Registerer, opts.Logger)}
+	s := &Server{opts: opts, observer: newObserver(opts.Registerer, opts.Logger), sealer: opts.RequestState}
+	if s.sealer == nil {
+		// A nil key and a zero lifetime cannot fail.
+		s.sealer, _ = requeststate.New(nil, 0)
+	}
 	s.registry.Store(reg)
 	s.serverInfoMeta, _ = json.Marshal(map[string]Implementation{metaServerInfo: opts.Info})
 	return s

@@ -34,6 +34,10 @@ type Request struct {
 	Caller *verify.Identity
 	// Peer reaches the client while the request runs; nil when nothing can.
 	Peer Peer
+	// ClientCapabilities are the capabilities the client declared in the
+	// session's initialize (session era; the transport sets them). A
+	// 2026-07-28 request carries its own in _meta.
+	ClientCapabilities json.RawMessage
 	// LogLevel is the least severe log level the client wants as
 	// notifications/message for this request ("" for none): the session's
 	// logging/setLevel, or the 2026-07-28 _meta logLevel.
@@ -48,6 +52,9 @@ type Params struct {
 	// tools/call, prompts/get
 	Name      *string         `json:"name"`
 	Arguments json.RawMessage `json:"arguments"`
+	// tools/call retry (2026-07-28 multi round-trip requests)
+	InputResponses json.RawMessage `json:"inputResponses"`
+	RequestState   *string         `json:"requestState"`
 	// tools/list, prompts/list, resources/list, resources/templates/list
 	Cursor *string `json:"cursor"`
 	// resources/read

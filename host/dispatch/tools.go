@@ -99,15 +99,53 @@ func (s *Server) callTool(ctx context.Context, r *Request) (any, *jsonrpc.Error)
 	return res, jerr
 }
 
-// runTool validates the arguments, calls the plugin and checks its result;
-// outcome names how the call ended, for the audit trail.
+// runTool validates the arguments, calls the plugin, round after round
+// while it asks the client for input, and checks its result; outcome names
+// how the call ended, for the audit trail.
 func (s *Server) runTool(ctx context.Context, r *Request, tool *registry.Tool, args json.RawMessage) (any, *jsonrpc.Error, string) {
 	// Input that breaks the schema is a tool execution error, so the model
 	// sees which field to fix (MCP 2025-11-25 and later).
 	if err := tool.ValidateArguments(args); err != nil {
 		return s.toolError(r, "Invalid arguments for tool %s: %v", tool.Name, err), nil, "invalid_arguments"
 	}
+	req := &toolgatev1.CallToolRequest{
+		Name:               tool.Name,
+		Arguments:          args,
+		Caller:             callerProto(r.Caller),
+		RequestId:          r.RequestID,
+		ClientCapabilities: r.clientCapabilities(),
+	}
+	if r.Modern {
+		if jerr := s.resume(r, tool, args, req); jerr != nil {
+			return nil, jerr, "invalid_input"
+		}
+	}
+	for round := 1; ; round++ {
+		res, err := s.callPlugin(ctx, tool, req)
+		if err != nil {
+			return s.callFailed(r, tool, err)
+		}
+		if len(res.GetInputRequests()) == 0 {
+			return s.finishCall(r, tool, res)
+		}
+		if out, jerr, outcome, done := s.checkInputRequests(r, tool, res, round); done {
+			return out, jerr, outcome
+		}
+		if r.Modern {
+			return s.inputRequired(r, tool, args, res)
+		}
+		answers, out, jerr, outcome := s.askClient(ctx, r, tool, res.GetInputRequests())
+		if answers == nil {
+			return out, jerr, outcome
+		}
+		req.InputResponses, req.RequestState = answers, res.GetRequestState()
+	}
+}
 
+// callPlugin runs one round in the plugin. The tool's timeout and its
+// concurrency slot cover the plugin's work only, not the time a person
+// takes to answer between rounds.
+func (s *Server) callPlugin(ctx context.Context, tool *registry.Tool, req *toolgatev1.CallToolRequest) (*toolgatev1.CallToolResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, tool.Timeout)
 	defer cancel()
 	release, err := tool.Limit.Acquire(ctx)
@@ -115,23 +153,20 @@ func (s *Server) runTool(ctx context.Context, r *Request, tool *registry.Tool, a
 		if errors.Is(err, limit.ErrQueueFull) {
 			err = fmt.Errorf("tool %s: %w ([tools.%s] max_concurrent, max_queue)", tool.Name, err, tool.Name)
 		}
-		return s.callFailed(r, tool, err)
+		return nil, err
 	}
 	defer release()
-	res, err := tool.Backend.CallTool(ctx, &toolgatev1.CallToolRequest{
-		Name:      tool.Name,
-		Arguments: args,
-		Caller:    callerProto(r.Caller),
-		RequestId: r.RequestID,
-	}, nil)
+	res, err := tool.Backend.CallTool(ctx, req, nil)
 	if ctx.Err() == context.DeadlineExceeded {
 		// The plugin shares the deadline and may answer first with an
 		// error of its own; the call still timed out.
 		err = ctx.Err()
 	}
-	if err != nil {
-		return s.callFailed(r, tool, err)
-	}
+	return res, err
+}
+
+// complete checks and encodes a plugin's final result.
+func (s *Server) finishCall(r *Request, tool *registry.Tool, res *toolgatev1.CallToolResult) (any, *jsonrpc.Error, string) {
 	if !res.GetIsError() {
 		if err := tool.ValidateStructured(res.GetStructuredContent()); err != nil {
 			s.opts.Logger.Error("tool result breaks its output schema", "tool", tool.Name, "plugin", tool.Plugin,

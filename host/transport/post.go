@@ -110,8 +110,11 @@ func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonr
 	if jerr != nil {
 		jerr.ID = msg.ID
 		status := http.StatusOK
-		if jerr.Code == jsonrpc.CodeMethodNotFound {
+		switch jerr.Code {
+		case jsonrpc.CodeMethodNotFound:
 			status = http.StatusNotFound
+		case jsonrpc.CodeMissingRequiredClientCapability:
+			status = http.StatusBadRequest // 2026-07-28 requires it
 		}
 		writeError(w, status, jerr)
 		return
@@ -181,6 +184,7 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request, msg *json
 		return
 	}
 	req.ProtocolVersion = s.version
+	req.ClientCapabilities = s.capabilities
 	if msg.IsNotification() {
 		h.notify(s, req)
 		w.WriteHeader(http.StatusAccepted)
@@ -209,7 +213,7 @@ func (h *Handler) initialize(w http.ResponseWriter, msg *jsonrpc.Message, req *d
 		writeError(w, http.StatusOK, jerr)
 		return
 	}
-	s, err := h.sessions.create(version, req.Caller)
+	s, err := h.sessions.create(version, req.Caller, req.Params.Capabilities)
 	if err != nil {
 		h.log.Warn("refused a new session", "error", err, "max_sessions", h.opts.MaxSessions)
 		writeError(w, http.StatusServiceUnavailable, withID(msg, jsonrpc.CodeBadRequest,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,8 @@ import (
 type session struct {
 	id      string
 	version string // the negotiated protocol version
+	// capabilities are the client's, as initialize declared them.
+	capabilities json.RawMessage
 	// subject and issuer own the session ("" when authorization is off).
 	subject, issuer string
 	created         time.Time
@@ -117,8 +120,8 @@ func (ss *sessions) end(s *session) {
 	ss.duration.WithLabelValues(s.version).Observe(time.Since(s.created).Seconds())
 }
 
-func (ss *sessions) create(version string, owner *verify.Identity) (*session, error) {
-	s := &session{id: newSessionID(), version: version, inflight: map[string]context.CancelFunc{}, created: time.Now()}
+func (ss *sessions) create(version string, owner *verify.Identity, capabilities json.RawMessage) (*session, error) {
+	s := &session{id: newSessionID(), version: version, capabilities: capabilities, inflight: map[string]context.CancelFunc{}, created: time.Now()}
 	if owner != nil {
 		s.subject, s.issuer = owner.Subject, owner.Issuer
 	}

@@ -8,6 +8,9 @@
 //		res, _, err := c.Call(t.Context(), "echo", map[string]any{"message": "hi"})
 //		...
 //	}
+//
+// CallWithInput plays the client through the rounds of a tool that asks for
+// input (elicitation, sampling, roots), as the host does.
 package sdktest
 
 import (

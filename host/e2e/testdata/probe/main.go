@@ -26,6 +26,7 @@ func main() {
 	probe = &sdk.Plugin{
 		Tools: []sdk.Tool{
 			envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool, touchTool,
+			askTool, sampleTool,
 		},
 		Prompts:           []sdk.Prompt{probePrompt},
 		Resources:         []sdk.Resource{staticResource},

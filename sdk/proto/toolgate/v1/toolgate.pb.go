@@ -355,9 +355,23 @@ type CallToolRequest struct {
 	Arguments []byte  `protobuf:"bytes,2,opt,name=arguments,proto3" json:"arguments,omitempty"`
 	Caller    *Caller `protobuf:"bytes,3,opt,name=caller,proto3" json:"caller,omitempty"`
 	// The host's id for this call; it also appears in the host's logs.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The client's answers to the input requests of the previous round, keyed
+	// as the plugin keyed the requests; each value is the client's result
+	// (ElicitResult, CreateMessageResult, ListRootsResult) as JSON. Empty in the
+	// first round.
+	InputResponses map[string][]byte `protobuf:"bytes,5,rep,name=input_responses,json=inputResponses,proto3" json:"input_responses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The request_state the plugin returned with its input requests in the
+	// previous round, exactly as it wrote it; empty in the first round. In the
+	// 2026-07-28 era the host seals it into the client's requestState, so it
+	// comes back unaltered or not at all.
+	RequestState []byte `protobuf:"bytes,6,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
+	// The client's declared capabilities (MCP ClientCapabilities) as a JSON
+	// object: from initialize in the session era, from the request's _meta in
+	// the 2026-07-28 era. "{}" when the client declared none.
+	ClientCapabilities []byte `protobuf:"bytes,7,opt,name=client_capabilities,json=clientCapabilities,proto3" json:"client_capabilities,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *CallToolRequest) Reset() {
@@ -416,6 +430,27 @@ func (x *CallToolRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CallToolRequest) GetInputResponses() map[string][]byte {
+	if x != nil {
+		return x.InputResponses
+	}
+	return nil
+}
+
+func (x *CallToolRequest) GetRequestState() []byte {
+	if x != nil {
+		return x.RequestState
+	}
+	return nil
+}
+
+func (x *CallToolRequest) GetClientCapabilities() []byte {
+	if x != nil {
+		return x.ClientCapabilities
+	}
+	return nil
 }
 
 // Who is calling. The bearer token itself never crosses to a plugin.
@@ -724,7 +759,16 @@ type CallToolResult struct {
 	StructuredContent []byte `protobuf:"bytes,2,opt,name=structured_content,json=structuredContent,proto3" json:"structured_content,omitempty"`
 	IsError           bool   `protobuf:"varint,3,opt,name=is_error,json=isError,proto3" json:"is_error,omitempty"`
 	// Optional JSON object published as the result's _meta.
-	Meta          []byte `protobuf:"bytes,4,opt,name=meta,proto3" json:"meta,omitempty"`
+	Meta []byte `protobuf:"bytes,4,opt,name=meta,proto3" json:"meta,omitempty"`
+	// When not empty, the call is not finished: the plugin needs these answers
+	// from the client first, keyed by names of its choosing. The host gets the
+	// answers (asking the client itself in the session era, or answering
+	// input_required in the 2026-07-28 era) and calls CallTool again with the
+	// same arguments, input_responses and request_state. Content, structured
+	// content and is_error are ignored then.
+	InputRequests map[string]*InputRequest `protobuf:"bytes,5,rep,name=input_requests,json=inputRequests,proto3" json:"input_requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Opaque state the plugin wants back in the next round's request_state.
+	RequestState  []byte `protobuf:"bytes,6,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -787,6 +831,74 @@ func (x *CallToolResult) GetMeta() []byte {
 	return nil
 }
 
+func (x *CallToolResult) GetInputRequests() map[string]*InputRequest {
+	if x != nil {
+		return x.InputRequests
+	}
+	return nil
+}
+
+func (x *CallToolResult) GetRequestState() []byte {
+	if x != nil {
+		return x.RequestState
+	}
+	return nil
+}
+
+// One request to the client: elicitation/create, sampling/createMessage or
+// roots/list, with its params as a JSON object.
+type InputRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	Params        []byte                 `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputRequest) Reset() {
+	*x = InputRequest{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputRequest) ProtoMessage() {}
+
+func (x *InputRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputRequest.ProtoReflect.Descriptor instead.
+func (*InputRequest) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *InputRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *InputRequest) GetParams() []byte {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
 // One MCP content block.
 type Content struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -808,7 +920,7 @@ type Content struct {
 
 func (x *Content) Reset() {
 	*x = Content{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[10]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +932,7 @@ func (x *Content) String() string {
 func (*Content) ProtoMessage() {}
 
 func (x *Content) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[10]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +945,7 @@ func (x *Content) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Content.ProtoReflect.Descriptor instead.
 func (*Content) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{10}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Content) GetKind() isContent_Kind {
@@ -945,7 +1057,7 @@ type TextContent struct {
 
 func (x *TextContent) Reset() {
 	*x = TextContent{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[11]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1069,7 @@ func (x *TextContent) String() string {
 func (*TextContent) ProtoMessage() {}
 
 func (x *TextContent) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[11]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1082,7 @@ func (x *TextContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TextContent.ProtoReflect.Descriptor instead.
 func (*TextContent) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{11}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TextContent) GetText() string {
@@ -990,7 +1102,7 @@ type ImageContent struct {
 
 func (x *ImageContent) Reset() {
 	*x = ImageContent{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[12]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1114,7 @@ func (x *ImageContent) String() string {
 func (*ImageContent) ProtoMessage() {}
 
 func (x *ImageContent) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[12]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1127,7 @@ func (x *ImageContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImageContent.ProtoReflect.Descriptor instead.
 func (*ImageContent) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{12}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ImageContent) GetData() []byte {
@@ -1042,7 +1154,7 @@ type AudioContent struct {
 
 func (x *AudioContent) Reset() {
 	*x = AudioContent{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[13]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1166,7 @@ func (x *AudioContent) String() string {
 func (*AudioContent) ProtoMessage() {}
 
 func (x *AudioContent) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[13]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1179,7 @@ func (x *AudioContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AudioContent.ProtoReflect.Descriptor instead.
 func (*AudioContent) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{13}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AudioContent) GetData() []byte {
@@ -1098,7 +1210,7 @@ type ResourceLink struct {
 
 func (x *ResourceLink) Reset() {
 	*x = ResourceLink{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[14]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1222,7 @@ func (x *ResourceLink) String() string {
 func (*ResourceLink) ProtoMessage() {}
 
 func (x *ResourceLink) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[14]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1235,7 @@ func (x *ResourceLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceLink.ProtoReflect.Descriptor instead.
 func (*ResourceLink) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{14}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ResourceLink) GetUri() string {
@@ -1185,7 +1297,7 @@ type EmbeddedResource struct {
 
 func (x *EmbeddedResource) Reset() {
 	*x = EmbeddedResource{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[15]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +1309,7 @@ func (x *EmbeddedResource) String() string {
 func (*EmbeddedResource) ProtoMessage() {}
 
 func (x *EmbeddedResource) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[15]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +1322,7 @@ func (x *EmbeddedResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmbeddedResource.ProtoReflect.Descriptor instead.
 func (*EmbeddedResource) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{15}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *EmbeddedResource) GetUri() string {
@@ -1292,7 +1404,7 @@ type Prompt struct {
 
 func (x *Prompt) Reset() {
 	*x = Prompt{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[16]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +1416,7 @@ func (x *Prompt) String() string {
 func (*Prompt) ProtoMessage() {}
 
 func (x *Prompt) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[16]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1429,7 @@ func (x *Prompt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Prompt.ProtoReflect.Descriptor instead.
 func (*Prompt) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{16}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Prompt) GetName() string {
@@ -1374,7 +1486,7 @@ type PromptArgument struct {
 
 func (x *PromptArgument) Reset() {
 	*x = PromptArgument{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[17]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1386,7 +1498,7 @@ func (x *PromptArgument) String() string {
 func (*PromptArgument) ProtoMessage() {}
 
 func (x *PromptArgument) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[17]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1399,7 +1511,7 @@ func (x *PromptArgument) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PromptArgument.ProtoReflect.Descriptor instead.
 func (*PromptArgument) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{17}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PromptArgument) GetName() string {
@@ -1451,7 +1563,7 @@ type Resource struct {
 
 func (x *Resource) Reset() {
 	*x = Resource{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[18]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1575,7 @@ func (x *Resource) String() string {
 func (*Resource) ProtoMessage() {}
 
 func (x *Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[18]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1588,7 @@ func (x *Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resource.ProtoReflect.Descriptor instead.
 func (*Resource) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{18}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Resource) GetUri() string {
@@ -1563,7 +1675,7 @@ type ResourceTemplate struct {
 
 func (x *ResourceTemplate) Reset() {
 	*x = ResourceTemplate{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[19]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +1687,7 @@ func (x *ResourceTemplate) String() string {
 func (*ResourceTemplate) ProtoMessage() {}
 
 func (x *ResourceTemplate) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[19]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +1700,7 @@ func (x *ResourceTemplate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceTemplate.ProtoReflect.Descriptor instead.
 func (*ResourceTemplate) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{19}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ResourceTemplate) GetUriTemplate() string {
@@ -1661,7 +1773,7 @@ type GetPromptRequest struct {
 
 func (x *GetPromptRequest) Reset() {
 	*x = GetPromptRequest{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[20]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1673,7 +1785,7 @@ func (x *GetPromptRequest) String() string {
 func (*GetPromptRequest) ProtoMessage() {}
 
 func (x *GetPromptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[20]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1686,7 +1798,7 @@ func (x *GetPromptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPromptRequest.ProtoReflect.Descriptor instead.
 func (*GetPromptRequest) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{20}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetPromptRequest) GetName() string {
@@ -1729,7 +1841,7 @@ type GetPromptResult struct {
 
 func (x *GetPromptResult) Reset() {
 	*x = GetPromptResult{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[21]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1853,7 @@ func (x *GetPromptResult) String() string {
 func (*GetPromptResult) ProtoMessage() {}
 
 func (x *GetPromptResult) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[21]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1866,7 @@ func (x *GetPromptResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPromptResult.ProtoReflect.Descriptor instead.
 func (*GetPromptResult) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{21}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetPromptResult) GetDescription() string {
@@ -1789,7 +1901,7 @@ type PromptMessage struct {
 
 func (x *PromptMessage) Reset() {
 	*x = PromptMessage{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[22]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1801,7 +1913,7 @@ func (x *PromptMessage) String() string {
 func (*PromptMessage) ProtoMessage() {}
 
 func (x *PromptMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[22]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1814,7 +1926,7 @@ func (x *PromptMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PromptMessage.ProtoReflect.Descriptor instead.
 func (*PromptMessage) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{22}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PromptMessage) GetRole() string {
@@ -1848,7 +1960,7 @@ type ReadResourceRequest struct {
 
 func (x *ReadResourceRequest) Reset() {
 	*x = ReadResourceRequest{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[23]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1860,7 +1972,7 @@ func (x *ReadResourceRequest) String() string {
 func (*ReadResourceRequest) ProtoMessage() {}
 
 func (x *ReadResourceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[23]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1873,7 +1985,7 @@ func (x *ReadResourceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResourceRequest.ProtoReflect.Descriptor instead.
 func (*ReadResourceRequest) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{23}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReadResourceRequest) GetUri() string {
@@ -1924,7 +2036,7 @@ type ReadResourceResult struct {
 
 func (x *ReadResourceResult) Reset() {
 	*x = ReadResourceResult{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[24]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1936,7 +2048,7 @@ func (x *ReadResourceResult) String() string {
 func (*ReadResourceResult) ProtoMessage() {}
 
 func (x *ReadResourceResult) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[24]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1949,7 +2061,7 @@ func (x *ReadResourceResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadResourceResult.ProtoReflect.Descriptor instead.
 func (*ReadResourceResult) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{24}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReadResourceResult) GetContents() []*EmbeddedResource {
@@ -1989,7 +2101,7 @@ type CompleteRequest struct {
 
 func (x *CompleteRequest) Reset() {
 	*x = CompleteRequest{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[25]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2113,7 @@ func (x *CompleteRequest) String() string {
 func (*CompleteRequest) ProtoMessage() {}
 
 func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[25]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2126,7 @@ func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRequest) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{25}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CompleteRequest) GetRef() isCompleteRequest_Ref {
@@ -2106,7 +2218,7 @@ type CompleteResult struct {
 
 func (x *CompleteResult) Reset() {
 	*x = CompleteResult{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[26]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2118,7 +2230,7 @@ func (x *CompleteResult) String() string {
 func (*CompleteResult) ProtoMessage() {}
 
 func (x *CompleteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[26]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2131,7 +2243,7 @@ func (x *CompleteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteResult.ProtoReflect.Descriptor instead.
 func (*CompleteResult) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{26}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CompleteResult) GetValues() []string {
@@ -2163,7 +2275,7 @@ type WatchResourcesRequest struct {
 
 func (x *WatchResourcesRequest) Reset() {
 	*x = WatchResourcesRequest{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[27]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2175,7 +2287,7 @@ func (x *WatchResourcesRequest) String() string {
 func (*WatchResourcesRequest) ProtoMessage() {}
 
 func (x *WatchResourcesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[27]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2188,7 +2300,7 @@ func (x *WatchResourcesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResourcesRequest.ProtoReflect.Descriptor instead.
 func (*WatchResourcesRequest) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{27}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{28}
 }
 
 type ResourceUpdated struct {
@@ -2200,7 +2312,7 @@ type ResourceUpdated struct {
 
 func (x *ResourceUpdated) Reset() {
 	*x = ResourceUpdated{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[28]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2324,7 @@ func (x *ResourceUpdated) String() string {
 func (*ResourceUpdated) ProtoMessage() {}
 
 func (x *ResourceUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[28]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2337,7 @@ func (x *ResourceUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceUpdated.ProtoReflect.Descriptor instead.
 func (*ResourceUpdated) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{28}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ResourceUpdated) GetUri() string {
@@ -2266,13 +2378,19 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"\x0f_read_only_hintB\x13\n" +
 	"\x11_destructive_hintB\x12\n" +
 	"\x10_idempotent_hintB\x12\n" +
-	"\x10_open_world_hint\"\x8f\x01\n" +
+	"\x10_open_world_hint\"\x83\x03\n" +
 	"\x0fCallToolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\targuments\x18\x02 \x01(\fR\targuments\x12+\n" +
 	"\x06caller\x18\x03 \x01(\v2\x13.toolgate.v1.CallerR\x06caller\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\x87\x01\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12Y\n" +
+	"\x0finput_responses\x18\x05 \x03(\v20.toolgate.v1.CallToolRequest.InputResponsesEntryR\x0einputResponses\x12#\n" +
+	"\rrequest_state\x18\x06 \x01(\fR\frequestState\x12/\n" +
+	"\x13client_capabilities\x18\a \x01(\fR\x12clientCapabilities\x1aA\n" +
+	"\x13InputResponsesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\x87\x01\n" +
 	"\x06Caller\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\x16\n" +
@@ -2293,12 +2411,20 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"LogMessage\x12\x14\n" +
 	"\x05level\x18\x01 \x01(\tR\x05level\x12\x16\n" +
 	"\x06logger\x18\x02 \x01(\tR\x06logger\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data\"\x9e\x01\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\"\xf7\x02\n" +
 	"\x0eCallToolResult\x12.\n" +
 	"\acontent\x18\x01 \x03(\v2\x14.toolgate.v1.ContentR\acontent\x12-\n" +
 	"\x12structured_content\x18\x02 \x01(\fR\x11structuredContent\x12\x19\n" +
 	"\bis_error\x18\x03 \x01(\bR\aisError\x12\x12\n" +
-	"\x04meta\x18\x04 \x01(\fR\x04meta\"\xdc\x02\n" +
+	"\x04meta\x18\x04 \x01(\fR\x04meta\x12U\n" +
+	"\x0einput_requests\x18\x05 \x03(\v2..toolgate.v1.CallToolResult.InputRequestsEntryR\rinputRequests\x12#\n" +
+	"\rrequest_state\x18\x06 \x01(\fR\frequestState\x1a[\n" +
+	"\x12InputRequestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.toolgate.v1.InputRequestR\x05value:\x028\x01\">\n" +
+	"\fInputRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
+	"\x06params\x18\x02 \x01(\fR\x06params\"\xdc\x02\n" +
 	"\aContent\x12.\n" +
 	"\x04text\x18\x01 \x01(\v2\x18.toolgate.v1.TextContentH\x00R\x04text\x121\n" +
 	"\x05image\x18\x02 \x01(\v2\x19.toolgate.v1.ImageContentH\x00R\x05image\x121\n" +
@@ -2433,7 +2559,7 @@ func file_toolgate_v1_toolgate_proto_rawDescGZIP() []byte {
 	return file_toolgate_v1_toolgate_proto_rawDescData
 }
 
-var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*InitRequest)(nil),           // 0: toolgate.v1.InitRequest
 	(*InitResponse)(nil),          // 1: toolgate.v1.InitResponse
@@ -2445,72 +2571,78 @@ var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*Progress)(nil),              // 7: toolgate.v1.Progress
 	(*LogMessage)(nil),            // 8: toolgate.v1.LogMessage
 	(*CallToolResult)(nil),        // 9: toolgate.v1.CallToolResult
-	(*Content)(nil),               // 10: toolgate.v1.Content
-	(*TextContent)(nil),           // 11: toolgate.v1.TextContent
-	(*ImageContent)(nil),          // 12: toolgate.v1.ImageContent
-	(*AudioContent)(nil),          // 13: toolgate.v1.AudioContent
-	(*ResourceLink)(nil),          // 14: toolgate.v1.ResourceLink
-	(*EmbeddedResource)(nil),      // 15: toolgate.v1.EmbeddedResource
-	(*Prompt)(nil),                // 16: toolgate.v1.Prompt
-	(*PromptArgument)(nil),        // 17: toolgate.v1.PromptArgument
-	(*Resource)(nil),              // 18: toolgate.v1.Resource
-	(*ResourceTemplate)(nil),      // 19: toolgate.v1.ResourceTemplate
-	(*GetPromptRequest)(nil),      // 20: toolgate.v1.GetPromptRequest
-	(*GetPromptResult)(nil),       // 21: toolgate.v1.GetPromptResult
-	(*PromptMessage)(nil),         // 22: toolgate.v1.PromptMessage
-	(*ReadResourceRequest)(nil),   // 23: toolgate.v1.ReadResourceRequest
-	(*ReadResourceResult)(nil),    // 24: toolgate.v1.ReadResourceResult
-	(*CompleteRequest)(nil),       // 25: toolgate.v1.CompleteRequest
-	(*CompleteResult)(nil),        // 26: toolgate.v1.CompleteResult
-	(*WatchResourcesRequest)(nil), // 27: toolgate.v1.WatchResourcesRequest
-	(*ResourceUpdated)(nil),       // 28: toolgate.v1.ResourceUpdated
-	nil,                           // 29: toolgate.v1.GetPromptRequest.ArgumentsEntry
-	nil,                           // 30: toolgate.v1.ReadResourceRequest.VariablesEntry
-	nil,                           // 31: toolgate.v1.CompleteRequest.ContextEntry
+	(*InputRequest)(nil),          // 10: toolgate.v1.InputRequest
+	(*Content)(nil),               // 11: toolgate.v1.Content
+	(*TextContent)(nil),           // 12: toolgate.v1.TextContent
+	(*ImageContent)(nil),          // 13: toolgate.v1.ImageContent
+	(*AudioContent)(nil),          // 14: toolgate.v1.AudioContent
+	(*ResourceLink)(nil),          // 15: toolgate.v1.ResourceLink
+	(*EmbeddedResource)(nil),      // 16: toolgate.v1.EmbeddedResource
+	(*Prompt)(nil),                // 17: toolgate.v1.Prompt
+	(*PromptArgument)(nil),        // 18: toolgate.v1.PromptArgument
+	(*Resource)(nil),              // 19: toolgate.v1.Resource
+	(*ResourceTemplate)(nil),      // 20: toolgate.v1.ResourceTemplate
+	(*GetPromptRequest)(nil),      // 21: toolgate.v1.GetPromptRequest
+	(*GetPromptResult)(nil),       // 22: toolgate.v1.GetPromptResult
+	(*PromptMessage)(nil),         // 23: toolgate.v1.PromptMessage
+	(*ReadResourceRequest)(nil),   // 24: toolgate.v1.ReadResourceRequest
+	(*ReadResourceResult)(nil),    // 25: toolgate.v1.ReadResourceResult
+	(*CompleteRequest)(nil),       // 26: toolgate.v1.CompleteRequest
+	(*CompleteResult)(nil),        // 27: toolgate.v1.CompleteResult
+	(*WatchResourcesRequest)(nil), // 28: toolgate.v1.WatchResourcesRequest
+	(*ResourceUpdated)(nil),       // 29: toolgate.v1.ResourceUpdated
+	nil,                           // 30: toolgate.v1.CallToolRequest.InputResponsesEntry
+	nil,                           // 31: toolgate.v1.CallToolResult.InputRequestsEntry
+	nil,                           // 32: toolgate.v1.GetPromptRequest.ArgumentsEntry
+	nil,                           // 33: toolgate.v1.ReadResourceRequest.VariablesEntry
+	nil,                           // 34: toolgate.v1.CompleteRequest.ContextEntry
 }
 var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	2,  // 0: toolgate.v1.InitResponse.tools:type_name -> toolgate.v1.Tool
-	16, // 1: toolgate.v1.InitResponse.prompts:type_name -> toolgate.v1.Prompt
-	18, // 2: toolgate.v1.InitResponse.resources:type_name -> toolgate.v1.Resource
-	19, // 3: toolgate.v1.InitResponse.resource_templates:type_name -> toolgate.v1.ResourceTemplate
+	17, // 1: toolgate.v1.InitResponse.prompts:type_name -> toolgate.v1.Prompt
+	19, // 2: toolgate.v1.InitResponse.resources:type_name -> toolgate.v1.Resource
+	20, // 3: toolgate.v1.InitResponse.resource_templates:type_name -> toolgate.v1.ResourceTemplate
 	3,  // 4: toolgate.v1.Tool.annotations:type_name -> toolgate.v1.ToolAnnotations
 	5,  // 5: toolgate.v1.CallToolRequest.caller:type_name -> toolgate.v1.Caller
-	7,  // 6: toolgate.v1.CallToolEvent.progress:type_name -> toolgate.v1.Progress
-	8,  // 7: toolgate.v1.CallToolEvent.log:type_name -> toolgate.v1.LogMessage
-	9,  // 8: toolgate.v1.CallToolEvent.result:type_name -> toolgate.v1.CallToolResult
-	10, // 9: toolgate.v1.CallToolResult.content:type_name -> toolgate.v1.Content
-	11, // 10: toolgate.v1.Content.text:type_name -> toolgate.v1.TextContent
-	12, // 11: toolgate.v1.Content.image:type_name -> toolgate.v1.ImageContent
-	13, // 12: toolgate.v1.Content.audio:type_name -> toolgate.v1.AudioContent
-	14, // 13: toolgate.v1.Content.resource_link:type_name -> toolgate.v1.ResourceLink
-	15, // 14: toolgate.v1.Content.resource:type_name -> toolgate.v1.EmbeddedResource
-	17, // 15: toolgate.v1.Prompt.arguments:type_name -> toolgate.v1.PromptArgument
-	29, // 16: toolgate.v1.GetPromptRequest.arguments:type_name -> toolgate.v1.GetPromptRequest.ArgumentsEntry
-	5,  // 17: toolgate.v1.GetPromptRequest.caller:type_name -> toolgate.v1.Caller
-	22, // 18: toolgate.v1.GetPromptResult.messages:type_name -> toolgate.v1.PromptMessage
-	10, // 19: toolgate.v1.PromptMessage.content:type_name -> toolgate.v1.Content
-	30, // 20: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
-	5,  // 21: toolgate.v1.ReadResourceRequest.caller:type_name -> toolgate.v1.Caller
-	15, // 22: toolgate.v1.ReadResourceResult.contents:type_name -> toolgate.v1.EmbeddedResource
-	31, // 23: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
-	5,  // 24: toolgate.v1.CompleteRequest.caller:type_name -> toolgate.v1.Caller
-	0,  // 25: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
-	4,  // 26: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
-	20, // 27: toolgate.v1.Plugin.GetPrompt:input_type -> toolgate.v1.GetPromptRequest
-	23, // 28: toolgate.v1.Plugin.ReadResource:input_type -> toolgate.v1.ReadResourceRequest
-	25, // 29: toolgate.v1.Plugin.Complete:input_type -> toolgate.v1.CompleteRequest
-	27, // 30: toolgate.v1.Plugin.WatchResources:input_type -> toolgate.v1.WatchResourcesRequest
-	1,  // 31: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
-	6,  // 32: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
-	21, // 33: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
-	24, // 34: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
-	26, // 35: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
-	28, // 36: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
-	31, // [31:37] is the sub-list for method output_type
-	25, // [25:31] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	30, // 6: toolgate.v1.CallToolRequest.input_responses:type_name -> toolgate.v1.CallToolRequest.InputResponsesEntry
+	7,  // 7: toolgate.v1.CallToolEvent.progress:type_name -> toolgate.v1.Progress
+	8,  // 8: toolgate.v1.CallToolEvent.log:type_name -> toolgate.v1.LogMessage
+	9,  // 9: toolgate.v1.CallToolEvent.result:type_name -> toolgate.v1.CallToolResult
+	11, // 10: toolgate.v1.CallToolResult.content:type_name -> toolgate.v1.Content
+	31, // 11: toolgate.v1.CallToolResult.input_requests:type_name -> toolgate.v1.CallToolResult.InputRequestsEntry
+	12, // 12: toolgate.v1.Content.text:type_name -> toolgate.v1.TextContent
+	13, // 13: toolgate.v1.Content.image:type_name -> toolgate.v1.ImageContent
+	14, // 14: toolgate.v1.Content.audio:type_name -> toolgate.v1.AudioContent
+	15, // 15: toolgate.v1.Content.resource_link:type_name -> toolgate.v1.ResourceLink
+	16, // 16: toolgate.v1.Content.resource:type_name -> toolgate.v1.EmbeddedResource
+	18, // 17: toolgate.v1.Prompt.arguments:type_name -> toolgate.v1.PromptArgument
+	32, // 18: toolgate.v1.GetPromptRequest.arguments:type_name -> toolgate.v1.GetPromptRequest.ArgumentsEntry
+	5,  // 19: toolgate.v1.GetPromptRequest.caller:type_name -> toolgate.v1.Caller
+	23, // 20: toolgate.v1.GetPromptResult.messages:type_name -> toolgate.v1.PromptMessage
+	11, // 21: toolgate.v1.PromptMessage.content:type_name -> toolgate.v1.Content
+	33, // 22: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
+	5,  // 23: toolgate.v1.ReadResourceRequest.caller:type_name -> toolgate.v1.Caller
+	16, // 24: toolgate.v1.ReadResourceResult.contents:type_name -> toolgate.v1.EmbeddedResource
+	34, // 25: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
+	5,  // 26: toolgate.v1.CompleteRequest.caller:type_name -> toolgate.v1.Caller
+	10, // 27: toolgate.v1.CallToolResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
+	0,  // 28: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
+	4,  // 29: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
+	21, // 30: toolgate.v1.Plugin.GetPrompt:input_type -> toolgate.v1.GetPromptRequest
+	24, // 31: toolgate.v1.Plugin.ReadResource:input_type -> toolgate.v1.ReadResourceRequest
+	26, // 32: toolgate.v1.Plugin.Complete:input_type -> toolgate.v1.CompleteRequest
+	28, // 33: toolgate.v1.Plugin.WatchResources:input_type -> toolgate.v1.WatchResourcesRequest
+	1,  // 34: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
+	6,  // 35: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
+	22, // 36: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
+	25, // 37: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
+	27, // 38: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
+	29, // 39: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
+	34, // [34:40] is the sub-list for method output_type
+	28, // [28:34] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_toolgate_v1_toolgate_proto_init() }
@@ -2525,31 +2657,31 @@ func file_toolgate_v1_toolgate_proto_init() {
 		(*CallToolEvent_Result)(nil),
 	}
 	file_toolgate_v1_toolgate_proto_msgTypes[7].OneofWrappers = []any{}
-	file_toolgate_v1_toolgate_proto_msgTypes[10].OneofWrappers = []any{
+	file_toolgate_v1_toolgate_proto_msgTypes[11].OneofWrappers = []any{
 		(*Content_Text)(nil),
 		(*Content_Image)(nil),
 		(*Content_Audio)(nil),
 		(*Content_ResourceLink)(nil),
 		(*Content_Resource)(nil),
 	}
-	file_toolgate_v1_toolgate_proto_msgTypes[14].OneofWrappers = []any{}
-	file_toolgate_v1_toolgate_proto_msgTypes[15].OneofWrappers = []any{
+	file_toolgate_v1_toolgate_proto_msgTypes[15].OneofWrappers = []any{}
+	file_toolgate_v1_toolgate_proto_msgTypes[16].OneofWrappers = []any{
 		(*EmbeddedResource_Text)(nil),
 		(*EmbeddedResource_Blob)(nil),
 	}
-	file_toolgate_v1_toolgate_proto_msgTypes[18].OneofWrappers = []any{}
-	file_toolgate_v1_toolgate_proto_msgTypes[25].OneofWrappers = []any{
+	file_toolgate_v1_toolgate_proto_msgTypes[19].OneofWrappers = []any{}
+	file_toolgate_v1_toolgate_proto_msgTypes[26].OneofWrappers = []any{
 		(*CompleteRequest_Prompt)(nil),
 		(*CompleteRequest_UriTemplate)(nil),
 	}
-	file_toolgate_v1_toolgate_proto_msgTypes[26].OneofWrappers = []any{}
+	file_toolgate_v1_toolgate_proto_msgTypes[27].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolgate_v1_toolgate_proto_rawDesc), len(file_toolgate_v1_toolgate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

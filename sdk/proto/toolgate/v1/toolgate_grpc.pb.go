@@ -57,6 +57,13 @@ type PluginClient interface {
 	// deadline and cancellation are the gRPC call's own: the plugin's context
 	// is done when the client cancels, the host's per-call timeout passes, or
 	// the host shuts down.
+	//
+	// A result may instead ask the client for input (input_requests): the
+	// host gets the answers and calls CallTool again, with the same name and
+	// arguments, the answers in input_responses and the result's
+	// request_state. Each such call is a round of its own, with its own
+	// deadline; the plugin keeps nothing between rounds but what it put in
+	// request_state.
 	CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[CallToolEvent], error)
 	// GetPrompt renders one of the plugin's prompts with the caller's
 	// arguments. An unknown prompt is NOT_FOUND; arguments the prompt cannot
@@ -175,6 +182,13 @@ type PluginServer interface {
 	// deadline and cancellation are the gRPC call's own: the plugin's context
 	// is done when the client cancels, the host's per-call timeout passes, or
 	// the host shuts down.
+	//
+	// A result may instead ask the client for input (input_requests): the
+	// host gets the answers and calls CallTool again, with the same name and
+	// arguments, the answers in input_responses and the result's
+	// request_state. Each such call is a round of its own, with its own
+	// deadline; the plugin keeps nothing between rounds but what it put in
+	// request_state.
 	CallTool(*CallToolRequest, grpc.ServerStreamingServer[CallToolEvent]) error
 	// GetPrompt renders one of the plugin's prompts with the caller's
 	// arguments. An unknown prompt is NOT_FOUND; arguments the prompt cannot
