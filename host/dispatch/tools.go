@@ -165,7 +165,7 @@ func (s *Server) callPlugin(ctx context.Context, tool *registry.Tool, req *toolg
 	return res, err
 }
 
-// complete checks and encodes a plugin's final result.
+// finishCall checks and encodes a plugin's final result.
 func (s *Server) finishCall(r *Request, tool *registry.Tool, res *toolgatev1.CallToolResult) (any, *jsonrpc.Error, string) {
 	if !res.GetIsError() {
 		if err := tool.ValidateStructured(res.GetStructuredContent()); err != nil {
