@@ -109,6 +109,10 @@ func wantIdPCaller(t *testing.T, got, want idpCaller) {
 	}
 }
 
+// idpScopes are the scopes of the shipped plugins and the probe, which a
+// 401 challenge of the identity provider tests' host lists.
+const idpScopes = "files:read prompts:echo prompts:probe resources:probe tools:echo"
+
 // insufficientScopeChallenge is the 403 challenge asking for scope.
 func insufficientScopeChallenge(scope string) map[string]string {
 	return map[string]string{"resource_metadata": authMetadataURL, "error": "insufficient_scope", "error_description": "*", "scope": scope}
@@ -118,7 +122,9 @@ func insufficientScopeChallenge(scope string) map[string]string {
 // error_description is exactly description.
 func wantInvalidTokenSaying(t *testing.T, r *reply, id, tok, description string) {
 	t.Helper()
-	p := wantRefusal(t, r, http.StatusUnauthorized, codeUnauthorized, id, invalidToken(), tok)
+	ch := invalidToken()
+	ch["scope"] = idpScopes
+	p := wantRefusal(t, r, http.StatusUnauthorized, codeUnauthorized, id, ch, tok)
 	if p["error_description"] != description {
 		t.Errorf("got error_description %q, want %q", p["error_description"], description)
 	}
@@ -170,7 +176,8 @@ func TestIdPJWT(t *testing.T) {
 
 	t.Run("no token", func(t *testing.T) {
 		r := h.post(t, modernHeaders("tools/call", "echo"), modernBody("n-1", "tools/call", map[string]any{"name": "echo"}))
-		wantRefusal(t, r, http.StatusUnauthorized, codeUnauthorized, `"n-1"`, plainChallenge, "")
+		wantRefusal(t, r, http.StatusUnauthorized, codeUnauthorized, `"n-1"`,
+			map[string]string{"resource_metadata": authMetadataURL, "scope": idpScopes}, "")
 	})
 
 	t.Run("tools run with the token's scopes", func(t *testing.T) {
