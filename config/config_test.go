@@ -115,6 +115,7 @@ func TestDefaults(t *testing.T) {
 				KeyFile:  "data/signing-key.pem",
 				TokenTTL: time.Hour,
 			},
+			Server: defaultAuthServer,
 		},
 		// Metrics on the main listener, with no token; the audit trail
 		// on, refusing calls it cannot record.
@@ -271,6 +272,7 @@ func TestFull(t *testing.T) {
 			Issuer:   "https://auth.example.com",
 			TokenTTL: 24 * time.Hour,
 		},
+		Server: defaultAuthServer,
 		Issuers: []Issuer{{
 			Issuer:       "https://kc.example.com/realms/main",
 			JWKSURL:      "https://kc.example.com/realms/main/protocol/openid-connect/certs",
@@ -563,6 +565,7 @@ func TestEnv(t *testing.T) {
 			check: func(c *Config) error {
 				a := c.Auth
 				a.Local = LocalIssuer{}
+				a.Server = AuthServer{}
 				return want(a, Auth{
 					Enabled:               true,
 					DefaultToolScopes:     []string{"tools:read"},
@@ -1083,4 +1086,13 @@ func TestClash(t *testing.T) {
 			}
 		})
 	}
+}
+
+// defaultAuthServer is [auth.server] as a file without it loads.
+var defaultAuthServer = AuthServer{
+	StoreFile:               "data/authserver.db",
+	CodeTTL:                 time.Minute,
+	RefreshTokenTTL:         720 * time.Hour,
+	DynamicRegistration:     true,
+	ClientMetadataDocuments: true,
 }

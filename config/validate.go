@@ -47,6 +47,7 @@ func (c *Config) validate(bad []string, set map[string]string) []Problem {
 	v.plugins(c.Plugins)
 	v.tools(c.Tools)
 	v.auth(c)
+	v.authServer(c)
 	v.metrics(c)
 	v.audit(c.Audit)
 	return v.problems
