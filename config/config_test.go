@@ -914,10 +914,16 @@ func TestRepoConfig(t *testing.T) {
 	if err := want(c.Tools, wantTools); err != nil {
 		t.Errorf("tools: %v", err)
 	}
-	// Auth on, with the local issuer; default_tool_scopes = [] is none,
+	// Auth on, with the local issuer and its authorization server, whose
+	// one user may grant every scope; default_tool_scopes = [] is none,
 	// as the default is.
 	wantAuth := defaults.Auth
 	wantAuth.DefaultToolScopes = []string{}
+	wantAuth.Server.Enabled = true
+	wantAuth.Server.Users = []AuthUser{{
+		Username: "alice", PasswordHash: "$2a$10$gWYdBK7jcg0DoynVKXd8fe6lzlTbLLz.hteQEq.setjK6vF4yrhbO",
+		Scopes: []string{"tools:echo", "files:read"},
+	}}
 	if err := want(c.Auth, wantAuth); err != nil {
 		t.Errorf("auth: %v", err)
 	}
