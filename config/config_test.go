@@ -864,8 +864,13 @@ func TestRepoConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The shipped file names the endpoint as people type it: localhost,
+	// which the listener's 127.0.0.1 would not say.
 	server := c.Server
-	server.AllowedOrigins, server.AllowedHosts = nil, nil
+	if server.PublicURL != "http://localhost:9000/mcp" {
+		t.Errorf("got public_url %q, want http://localhost:9000/mcp", server.PublicURL)
+	}
+	server.AllowedOrigins, server.AllowedHosts, server.PublicURL = nil, nil, ""
 	if !reflect.DeepEqual(server, defaults.Server) {
 		t.Errorf("got [server]\n%+v\nwant the defaults\n%+v", server, defaults.Server)
 	}

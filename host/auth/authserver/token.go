@@ -25,7 +25,7 @@ type tokenResponse struct {
 
 // serveToken is the token endpoint.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	grant := "unknown"
+	grant, clientID := "unknown", ""
 	resp, e := func() (*tokenResponse, *oauthError) {
 		if e := readForm(w, r); e != nil {
 			return nil, e
@@ -43,6 +43,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		if e != nil {
 			return nil, e
 		}
+		clientID = c.ID
 		if !c.allowsGrant(grant) {
 			return nil, errUnauthorizedClient(fmt.Sprintf("client %s may not use the %s grant", c.ID, grant))
 		}
@@ -60,11 +61,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}()
 	if e != nil {
 		s.grants.WithLabelValues(grant, e.Code).Inc()
-		s.log.Info("token request refused", "grant_type", grant, "error", e.Code, "error_description", e.Description)
+		s.log.Info("token request refused", "grant_type", grant, "client_id", clientID, "error", e.Code, "error_description", e.Description)
 		e.write(w)
 		return
 	}
 	s.grants.WithLabelValues(grant, "ok").Inc()
+	s.log.Info("token issued", "grant_type", grant, "client_id", clientID, "scope", resp.Scope)
 	writeJSON(w, http.StatusOK, resp)
 }
 
