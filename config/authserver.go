@@ -73,7 +73,13 @@ func (v *validator) authServer(c *Config) {
 	s := &c.Auth.Server
 	const key = "auth.server"
 	if s.Enabled && !c.Auth.Local.Enabled && !v.refused("auth.local.enabled") && !v.refused("auth.server.enabled") {
-		v.add(child(key, "enabled"), "%s", noLocalIssuerReason)
+		// The problem is the file's unless a variable turned the local
+		// issuer off or the server on.
+		env := v.set["auth.local.enabled"]
+		if env == "" {
+			env = v.set["auth.server.enabled"]
+		}
+		v.problems = append(v.problems, Problem{Key: child(key, "enabled"), Env: env, Reason: noLocalIssuerReason})
 	}
 	if s.Enabled && s.StoreFile == "" {
 		v.add(child(key, "store_file"), "must be set when auth.server.enabled is true")

@@ -611,6 +611,13 @@ func TestEnv(t *testing.T) {
 			err:  "auth: " + noIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)",
 		},
 		{
+			name: "local issuer turned off under the authorization server",
+			file: "testdata/authserver.good.toml",
+			env:  map[string]string{"TOOLGATE_AUTH__LOCAL__ENABLED": "false"},
+			err:  "auth: " + noIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)\n" +
+				"auth.server.enabled: " + noLocalIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)",
+		},
+		{
 			name: "auth turned on with no issuer",
 			file: "testdata/scopes.good.toml",
 			env:  map[string]string{"TOOLGATE_AUTH__ENABLED": "true"},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,7 +30,12 @@ var (
 // Store is the authorization server's persistent state.
 type Store struct {
 	db *bolt.DB
+	// swept is when expired records were last deleted (Unix seconds).
+	swept atomic.Int64
 }
+
+// sweepEvery is how often new codes trigger a sweep of expired records.
+const sweepEvery = time.Hour
 
 // Client is a client registered through RFC 7591.
 type Client struct {
@@ -107,6 +113,7 @@ func OpenStore(path string) (*Store, error) {
 		return nil, fmt.Errorf("preparing the store %s: %w", path, err)
 	}
 	s := &Store{db: db}
+	s.swept.Store(time.Now().Unix())
 	if err := s.Sweep(time.Now()); err != nil {
 		db.Close()
 		return nil, err
@@ -165,8 +172,15 @@ func (s *Store) Clients() (n int, err error) {
 	return n, err
 }
 
-// PutCode saves a new code under its hash.
+// PutCode saves a new code under its hash. Now and then it first sweeps
+// expired records, so that a server that runs for months does not grow.
 func (s *Store) PutCode(code string, c Code) error {
+	now := time.Now()
+	if last := s.swept.Load(); now.Unix()-last >= int64(sweepEvery/time.Second) && s.swept.CompareAndSwap(last, now.Unix()) {
+		if err := s.Sweep(now); err != nil {
+			return err
+		}
+	}
 	return s.db.Update(func(tx *bolt.Tx) error { return put(tx, bucketCodes, hashSecret(code), c) })
 }
 
