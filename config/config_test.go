@@ -614,7 +614,7 @@ func TestEnv(t *testing.T) {
 			name: "local issuer turned off under the authorization server",
 			file: "testdata/authserver.good.toml",
 			env:  map[string]string{"TOOLGATE_AUTH__LOCAL__ENABLED": "false"},
-			err:  "auth: " + noIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)\n" +
+			err: "auth: " + noIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)\n" +
 				"auth.server.enabled: " + noLocalIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)",
 		},
 		{
