@@ -26,8 +26,10 @@ const csrfCookie = "toolgate_csrf"
 // consentView is what the consent page shows.
 type consentView struct {
 	ClientName, ClientID, RedirectHost, Resource string
-	Action, RequestID, CSRF, Username, Error     string
-	Scopes                                       []scopeBox
+	// NameNote says who vouches for the client's name.
+	NameNote                                 string
+	Action, RequestID, CSRF, Username, Error string
+	Scopes                                   []scopeBox
 }
 
 // scopeBox is one scope's checkbox; ID is stable, for scripts that drive
@@ -64,7 +66,7 @@ func (s *Server) showConsent(w http.ResponseWriter, status int, req authRequest,
 	v := consentView{
 		ClientName: req.Client.displayName(), ClientID: req.Client.ID, RedirectHost: redirectHost,
 		Resource: req.Resource, Action: PathAuthorize, RequestID: req.ID, CSRF: req.CSRF,
-		Username: username, Error: problem,
+		Username: username, Error: problem, NameNote: nameNote(req.Client),
 	}
 	for _, sc := range req.Scopes {
 		v.Scopes = append(v.Scopes, scopeBox{Name: sc, ID: scopeID(sc), Checked: slices.Contains(checked, sc)})
@@ -74,6 +76,17 @@ func (s *Server) showConsent(w http.ResponseWriter, status int, req authRequest,
 	if err := consentPage.Execute(w, v); err != nil {
 		s.log.Warn("writing the consent page", "err", err)
 	}
+}
+
+// nameNote says where the client's name comes from: a client names
+// itself, so the user should judge it by where it sends them.
+func nameNote(c *client) string {
+	if isURLClientID(c.ID) {
+		if u, err := url.Parse(c.ID); err == nil {
+			return "The name is published by " + u.Host + "."
+		}
+	}
+	return "The application chose this name itself when it registered: judge it by where it returns you."
 }
 
 // showError tells the user of a request that cannot go back to the client:
