@@ -263,7 +263,9 @@ func grantable(requested, ticked []string, u User) ([]string, string) {
 	if len(notYours) > 0 {
 		return nil, fmt.Sprintf("%s may not grant %s. Clear %s and allow again.", u.Username, strings.Join(notYours, " "), plural(len(notYours), "that box", "those boxes"))
 	}
-	if len(out) == 0 {
+	// Where no tool needs a scope there is nothing to tick, and a token
+	// with no scope is what the client needs.
+	if len(out) == 0 && len(requested) > 0 {
 		return nil, "Tick at least one scope to allow, or choose Deny."
 	}
 	return out, ""

@@ -208,3 +208,15 @@ func TestConsentForm(t *testing.T) {
 		}
 	})
 }
+
+func TestAuthorizeWithoutScopes(t *testing.T) {
+	// No tool needs a scope: the user signs in and grants none.
+	ts := newTestServer(t, func(o *Options) { o.Scopes = nil })
+	id := ts.registerPublic(t)
+	verifier, challenge := pkce()
+	q := ts.authorize(t, id, challenge, "", "alice")
+	tok := ts.codeTokens(t, id, q.Get("code"), verifier)
+	if c := claims(t, tok["access_token"].(string)); c["scope"] != nil || c["sub"] != "alice" {
+		t.Errorf("got claims %v, want no scope", c)
+	}
+}

@@ -34,6 +34,9 @@ func (s *Server) metadata() []byte {
 	if s.opts.DynamicRegistration {
 		m["registration_endpoint"] = iss + PathRegister
 	}
+	if len(s.opts.Scopes) > 0 {
+		m["scopes_supported"] = s.opts.Scopes
+	}
 	b, _ := json.Marshal(m)
 	return b
 }
