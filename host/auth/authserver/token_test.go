@@ -154,9 +154,34 @@ func TestConfidentialRegisteredClient(t *testing.T) {
 	if out, r := ts.token(t, f); out["error"] != "invalid_client" || r.header.Get("WWW-Authenticate") != "" {
 		t.Errorf("without its secret: got %v", out)
 	}
+	// A client_secret_basic client may not send its secret in the body.
+	post := url.Values{"client_id": {id}, "client_secret": {secret}}
+	for k, v := range f {
+		post[k] = v
+	}
+	if out, _ := ts.token(t, post); out["error"] != "invalid_client" {
+		t.Errorf("client_secret_post by a client_secret_basic client: got %v", out)
+	}
 	out, r := ts.token(t, f, func(r *http.Request) { r.SetBasicAuth(id, secret) })
 	if r.status != http.StatusOK {
 		t.Errorf("with its secret: got %d %v", r.status, out)
+	}
+}
+
+func TestClientSecretPost(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.postJSON(t, PathRegister, map[string]any{"redirect_uris": []string{testRedirect}, "token_endpoint_auth_method": "client_secret_post"})
+	var reg map[string]any
+	mustJSON(t, r.body, &reg)
+	id, secret := reg["client_id"].(string), reg["client_secret"].(string)
+	verifier, challenge := pkce()
+	q := ts.authorize(t, id, challenge, "tools:echo", "alice", "tools:echo")
+	f := url.Values{
+		"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "code_verifier": {verifier},
+		"redirect_uri": {testRedirect}, "client_id": {id}, "client_secret": {secret},
+	}
+	if out, r := ts.token(t, f); r.status != http.StatusOK {
+		t.Errorf("client_secret_post: got %d %v", r.status, out)
 	}
 }
 
