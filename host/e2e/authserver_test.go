@@ -471,6 +471,9 @@ func TestAuthServerFlow(t *testing.T) {
 		// No secret reaches the log.
 		wantNoPiece(t, "the log", h.log.String(), tok["refresh_token"].(string))
 		wantNoPiece(t, "the log", h.log.String(), tok["access_token"].(string))
+		if strings.Contains(h.log.String(), asPassword) {
+			t.Error("a password reached the log")
+		}
 	})
 }
 
