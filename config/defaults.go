@@ -24,6 +24,7 @@ var defaults = map[string]any{
 		// Long enough for most calls to end; a stuck one does not hold
 		// a restart up for good.
 		"drain_timeout": "30s",
+		"watch":         true,
 	},
 	"log": map[string]any{
 		"level":  "info",
@@ -70,6 +71,10 @@ var pluginDefaults = map[string]any{
 	"max_concurrent":   int64(64),
 	"max_queue":        int64(256),
 	"max_result_bytes": int64(16 << 20),
+	"memory_limit":     int64(0),
+	"cpu_limit":        "0s",
+	"ping_interval":    "5s",
+	"when_parked":      "unavailable",
 }
 
 // issuerDefaults fill in each [[auth.issuers]] entry. No default for
