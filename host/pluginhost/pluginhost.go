@@ -52,12 +52,15 @@ type Options struct {
 	Dir         string
 	HostVersion string
 	Logger      *slog.Logger
+	// OnListChanged, when set, is called when a plugin's tools leave or
+	// return to tools/list (plugins.when_parked = "hide").
+	OnListChanged func()
 }
 
 // Start starts one plugin and returns it ready for calls.
 func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, error) {
 	path := spec.BinaryPath(opts.Dir)
-	digest, err := fileDigest(path)
+	digest, err := BinaryDigest(path)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", spec.Name, err)
 	}
@@ -128,6 +131,9 @@ func (p *Plugin) handshake(ctx context.Context, spec config.Plugin, cfgJSON []by
 		return fmt.Errorf("starting: %w", err)
 	}
 	p.proto = proto
+	if err := limitProcess(p.client.ReattachConfig().Pid, spec); err != nil {
+		return err
+	}
 	raw, err := proto.Dispense(sdk.PluginName)
 	if err != nil {
 		return fmt.Errorf("connecting: %w", err)

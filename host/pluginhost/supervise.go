@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,20 +22,26 @@ import (
 // jitter), then twice as long after each further failure up to restartMax;
 // after parkAfter failures in a row the circuit opens and the plugin is left
 // parked for parkFor before the next try. A plugin that fails pingFailures
-// health pings in a row is taken for hung and restarted.
+// health pings in a row (plugins.ping_interval apart, each answered within
+// the interval or maxPingTimeout) is taken for hung and restarted.
 const (
-	restartMin   = 50 * time.Millisecond
-	restartMax   = 10 * time.Second
-	parkAfter    = 5
-	parkFor      = time.Minute
-	pingEvery    = 5 * time.Second
-	pingTimeout  = 2 * time.Second
-	pingFailures = 3
+	restartMin     = 50 * time.Millisecond
+	restartMax     = 10 * time.Second
+	parkAfter      = 5
+	parkFor        = time.Minute
+	maxPingTimeout = 2 * time.Second
+	pingFailures   = 3
 )
 
 // Supervised keeps one plugin running. Calls go to the current process;
-// while there is none (the plugin is restarting or parked) they fail at once
-// with ErrUnavailable.
+// while the plugin restarts they wait for the new one (bounded by their
+// own deadline), and while it is parked they fail at once with
+// ErrUnavailable.
+//
+// A Supervised that a reload replaces or removes is retired: the calls it
+// runs finish, and a call that reaches it afterwards (its caller read the
+// catalog just before the swap) goes to its successor, or fails as
+// unavailable when the plugin was removed.
 type Supervised struct {
 	Name string
 	// Tools are the tools of the first start. A restarted process must
@@ -43,12 +50,26 @@ type Supervised struct {
 
 	spec config.Plugin
 	opts Options
-	log  *slog.Logger
-	cur  atomic.Pointer[Plugin]
+	// digest is the sha256 of the binary of the first start.
+	digest string
+	log    *slog.Logger
+	cur    atomic.Pointer[Plugin]
 	// restarts counts the processes started after the first.
 	restarts atomic.Int64
 	parked   atomic.Bool
 	inFlight atomic.Int64
+	// changed is closed and replaced whenever cur or parked changes, to
+	// wake the calls waiting for a process.
+	stateMu sync.Mutex
+	changed chan struct{}
+
+	// gate counts the calls inside CallTool until the Supervised is
+	// retired; idle is closed when the last of them has left after that.
+	gate      sync.Mutex
+	active    int
+	retired   bool
+	idle      chan struct{}
+	successor *Supervised
 	// limit bounds the calls running in the process and waiting for it.
 	limit *limit.Limiter
 
@@ -64,30 +85,82 @@ func Supervise(ctx context.Context, spec config.Plugin, opts Options) (*Supervis
 		return nil, err
 	}
 	s := &Supervised{
-		Name: spec.Name, Tools: p.Tools, spec: spec, opts: opts,
-		log:   opts.Logger.With("plugin", spec.Name),
-		limit: limit.New(spec.MaxConcurrent, spec.MaxQueue),
-		stop:  make(chan struct{}), done: make(chan struct{}),
+		Name: spec.Name, Tools: p.Tools, spec: spec, opts: opts, digest: p.Digest,
+		log:     opts.Logger.With("plugin", spec.Name),
+		limit:   limit.New(spec.MaxConcurrent, spec.MaxQueue),
+		changed: make(chan struct{}), idle: make(chan struct{}),
+		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	s.cur.Store(p)
 	go s.run(p)
 	return s, nil
 }
 
-// Digest is the sha256 of the binary the current process runs.
+// Digest is the sha256 of the binary the current process runs, or of the
+// first one while there is no process.
 func (s *Supervised) Digest() string {
 	if p := s.cur.Load(); p != nil {
 		return p.Digest
 	}
-	return ""
+	return s.digest
 }
+
+// Spec is the [[plugins]] entry the plugin was started from.
+func (s *Supervised) Spec() config.Plugin { return s.spec }
 
 // Up reports whether a process serves the plugin's calls now.
 func (s *Supervised) Up() bool { return s.cur.Load() != nil }
 
+// Hidden reports whether the plugin's tools are off tools/list now: it is
+// parked and plugins.when_parked is "hide".
+func (s *Supervised) Hidden() bool { return s.spec.WhenParked == "hide" && s.parked.Load() }
+
+// Retire takes the Supervised out of service in favour of successor (nil
+// when the plugin was removed) and returns a channel closed once no call
+// runs in it any more. The caller stops it after that.
+func (s *Supervised) Retire(successor *Supervised) <-chan struct{} {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if !s.retired {
+		s.retired, s.successor = true, successor
+		if s.active == 0 {
+			close(s.idle)
+		}
+	}
+	return s.idle
+}
+
+// enter admits a call unless the Supervised is retired; then it returns
+// where the call goes instead (nil: nowhere).
+func (s *Supervised) enter() (ok bool, instead *Supervised) {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if s.retired {
+		return false, s.successor
+	}
+	s.active++
+	return true, nil
+}
+
+func (s *Supervised) leave() {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if s.active--; s.retired && s.active == 0 {
+		close(s.idle)
+	}
+}
+
 // CallTool runs a call on the current process, once the plugin's limit
 // admits it.
 func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
+	ok, instead := s.enter()
+	if !ok {
+		if instead != nil {
+			return instead.CallTool(ctx, req, onEvent)
+		}
+		return nil, fmt.Errorf("%w: was removed from the configuration", ErrUnavailable)
+	}
+	defer s.leave()
 	release, err := s.limit.Acquire(ctx)
 	if err != nil {
 		if errors.Is(err, limit.ErrQueueFull) {
@@ -96,16 +169,52 @@ func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolReque
 		return nil, err
 	}
 	defer release()
-	p := s.cur.Load()
-	if p == nil {
-		if s.parked.Load() {
-			return nil, fmt.Errorf("%w: is parked after failing %d times in a row; the next try is within %s", ErrUnavailable, parkAfter, parkFor)
-		}
-		return nil, fmt.Errorf("%w: is restarting", ErrUnavailable)
+	p, err := s.process(ctx)
+	if err != nil {
+		return nil, err
 	}
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	return p.CallTool(ctx, req, onEvent)
+}
+
+// process returns the process to run a call on, waiting while the plugin
+// restarts: a crash costs the calls it interrupted, not those that follow.
+func (s *Supervised) process(ctx context.Context) (*Plugin, error) {
+	for {
+		s.stateMu.Lock()
+		p, parked, changed := s.cur.Load(), s.parked.Load(), s.changed
+		s.stateMu.Unlock()
+		switch {
+		case p != nil:
+			return p, nil
+		case parked:
+			return nil, fmt.Errorf("%w: is parked after failing %d times in a row; the next try is within %s", ErrUnavailable, parkAfter, parkFor)
+		}
+		select {
+		case <-changed:
+		case <-s.stop:
+			return nil, fmt.Errorf("%w: is stopping", ErrUnavailable)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting for it to restart: %w", ErrUnavailable, ctx.Err())
+		}
+	}
+}
+
+// setState publishes the current process (nil: none) and whether the
+// plugin is parked, waking the calls that wait for a process.
+func (s *Supervised) setState(p *Plugin, parked bool) {
+	s.stateMu.Lock()
+	wasHidden := s.Hidden()
+	s.cur.Store(p)
+	s.parked.Store(parked)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	hidden := s.Hidden()
+	s.stateMu.Unlock()
+	if hidden != wasHidden && s.opts.OnListChanged != nil {
+		s.opts.OnListChanged()
+	}
 }
 
 // Stop ends supervision and the process.
@@ -122,18 +231,23 @@ func (s *Supervised) run(p *Plugin) {
 			p.Stop()
 			return
 		}
-		s.cur.Store(nil)
+		s.setState(nil, false)
 		if p = s.restart(); p == nil {
 			return
 		}
-		s.cur.Store(p)
+		s.setState(p, false)
 	}
 }
 
 // watch returns true when the process has died or stopped answering, false
 // when supervision is to stop.
 func (s *Supervised) watch(p *Plugin) bool {
-	tick := time.NewTicker(pingEvery)
+	every := s.spec.PingInterval
+	if every <= 0 {
+		every = 5 * time.Second // a spec not from config.Load
+	}
+	timeout := min(every, maxPingTimeout)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	failed := 0
 	for {
@@ -143,7 +257,7 @@ func (s *Supervised) watch(p *Plugin) bool {
 		case <-p.Exited():
 			return true
 		case <-tick.C:
-			if err := ping(p); err != nil {
+			if err := ping(p, timeout); err != nil {
 				failed++
 				s.log.Warn("plugin did not answer a health ping", "failed", failed, "of", pingFailures, "error", err)
 				if failed >= pingFailures {
@@ -160,14 +274,14 @@ func (s *Supervised) watch(p *Plugin) bool {
 }
 
 // ping bounds go-plugin's ping, which has no deadline of its own.
-func ping(p *Plugin) error {
+func ping(p *Plugin, timeout time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- p.Ping() }()
 	select {
 	case err := <-errc:
 		return err
-	case <-time.After(pingTimeout):
-		return errors.New("no answer within " + pingTimeout.String())
+	case <-time.After(timeout):
+		return errors.New("no answer within " + timeout.String())
 	}
 }
 
@@ -177,7 +291,9 @@ func (s *Supervised) restart() *Plugin {
 	for failures := 0; ; failures++ {
 		delay := backoff(failures)
 		if failures >= parkAfter {
-			s.parked.Store(true)
+			if !s.parked.Load() {
+				s.setState(nil, true)
+			}
 			delay = parkFor
 			s.log.Error("plugin keeps failing: parked", "failures", failures, "next_try_in", delay)
 		}
@@ -195,7 +311,6 @@ func (s *Supervised) restart() *Plugin {
 			s.log.Error("restarting plugin failed", "attempt", failures+1, "error", err)
 			continue
 		}
-		s.parked.Store(false)
 		s.restarts.Add(1)
 		s.log.Info("plugin restarted", "attempt", failures+1, "restarts", s.restarts.Load())
 		return p
