@@ -119,6 +119,19 @@ func (p *Plugin) watch(pid int) {
 	p.log.Error("plugin exited unexpectedly", "pid", pid)
 }
 
+// errExited means a call found the process gone before it was sent: the
+// plugin never saw it, so it may go to the next process.
+var errExited = fmt.Errorf("%w: has exited", ErrUnavailable)
+
+func (p *Plugin) hasExited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Exited is closed when the plugin process has ended.
 func (p *Plugin) Exited() <-chan struct{} { return p.exited }
 
@@ -160,10 +173,8 @@ var ErrNoResult = errors.New("plugin ended the call without a result")
 // drops them) as they arrive; the final result is returned. ctx bounds the
 // call: when it is done, the plugin's context is cancelled too.
 func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
-	select {
-	case <-p.exited:
-		return nil, fmt.Errorf("%w: has exited", ErrUnavailable)
-	default:
+	if p.hasExited() {
+		return nil, errExited
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // releases the stream if we stop reading before its end

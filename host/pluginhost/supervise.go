@@ -169,24 +169,31 @@ func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolReque
 		return nil, err
 	}
 	defer release()
-	p, err := s.process(ctx)
-	if err != nil {
-		return nil, err
+	for {
+		p, err := s.process(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.inFlight.Add(1)
+		res, err := p.CallTool(ctx, req, onEvent)
+		s.inFlight.Add(-1)
+		// A call that never reached the plugin waits for the next process.
+		if !errors.Is(err, errExited) {
+			return res, err
+		}
 	}
-	s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
-	return p.CallTool(ctx, req, onEvent)
 }
 
 // process returns the process to run a call on, waiting while the plugin
 // restarts: a crash costs the calls it interrupted, not those that follow.
+// A process that has exited but is not yet replaced is waited past too.
 func (s *Supervised) process(ctx context.Context) (*Plugin, error) {
 	for {
 		s.stateMu.Lock()
 		p, parked, changed := s.cur.Load(), s.parked.Load(), s.changed
 		s.stateMu.Unlock()
 		switch {
-		case p != nil:
+		case p != nil && !p.hasExited():
 			return p, nil
 		case parked:
 			return nil, fmt.Errorf("%w: is parked after failing %d times in a row; the next try is within %s", ErrUnavailable, parkAfter, parkFor)

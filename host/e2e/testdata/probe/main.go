@@ -24,7 +24,7 @@ import (
 
 func main() {
 	sdk.Serve(&sdk.Plugin{Tools: []sdk.Tool{
-		envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool,
+		envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool, allocTool,
 	}})
 }
 
@@ -214,5 +214,29 @@ var exitTool = sdk.Tool{
 	Handler: func(context.Context, *sdk.Call) (*sdk.Result, error) {
 		os.Exit(3)
 		return nil, nil
+	},
+}
+
+// alloc allocates and touches the given number of MiB, as a plugin with a
+// leak would, and holds it until the call ends.
+var allocTool = sdk.Tool{
+	Name:        "alloc",
+	Description: "Allocates and touches the given number of MiB.",
+	InputSchema: json.RawMessage(`{"type":"object","properties":{"mib":{"type":"integer","minimum":1}},"required":["mib"],"additionalProperties":false}`),
+	Handler: func(_ context.Context, call *sdk.Call) (*sdk.Result, error) {
+		var in struct {
+			MiB int `json:"mib"`
+		}
+		if err := call.Decode(&in); err != nil {
+			return nil, err
+		}
+		held := make([][]byte, in.MiB)
+		for i := range held {
+			held[i] = make([]byte, 1<<20)
+			for j := 0; j < len(held[i]); j += 4096 {
+				held[i][j] = 1
+			}
+		}
+		return sdk.TextResult(fmt.Sprintf("allocated %d MiB", len(held))), nil
 	},
 }
