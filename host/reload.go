@@ -205,9 +205,11 @@ func (h *Host) startChanged(ctx context.Context, old *live, cfg *config.Config) 
 
 // unchanged reports whether a running plugin serves spec as it is now: the
 // same [[plugins]] entry and the same binary on disk. A binary that cannot
-// be read counts as changed, so that starting it says what is wrong.
+// be read counts as changed, so that starting it says what is wrong; so
+// does a plugin with no process (restarting or parked), so that a reload
+// brings it back at once.
 func unchanged(s *pluginhost.Supervised, spec config.Plugin, dir string) bool {
-	if !reflect.DeepEqual(s.Spec(), spec) {
+	if !s.Up() || !reflect.DeepEqual(s.Spec(), spec) {
 		return false
 	}
 	digest, err := pluginhost.BinaryDigest(spec.BinaryPath(dir))

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"sort"
 	"sync/atomic"
@@ -36,6 +37,7 @@ type Plugin struct {
 	Tools []*toolgatev1.Tool
 
 	client *plugin.Client
+	pid    int
 	proto  plugin.ClientProtocol
 	rpc    toolgatev1.PluginClient
 	log    *slog.Logger
@@ -102,6 +104,7 @@ func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, erro
 		return nil, fmt.Errorf("plugin %s (%s): %w", spec.Name, path, err)
 	}
 	pid := client.ReattachConfig().Pid
+	p.pid = pid
 	go p.watch(pid)
 	log.Info("plugin started", "pid", pid, "tools", len(p.Tools), "sha256", digest)
 	return p, nil
@@ -204,6 +207,16 @@ func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, 
 func (p *Plugin) Stop() {
 	p.stopping.Store(true)
 	p.client.Kill()
+}
+
+// Kill ends a hung process at once. Stop would first ask it to exit over
+// its connection, which a process that does not answer never does.
+func (p *Plugin) Kill() {
+	if proc, err := os.FindProcess(p.pid); err == nil && p.pid > 0 {
+		_ = proc.Kill()
+	}
+	<-p.exited
+	p.client.Kill() // releases the connection; the process is gone
 }
 
 // envList turns the configured environment into exec's form, sorted so the

@@ -269,8 +269,7 @@ func (s *Supervised) watch(p *Plugin) bool {
 				s.log.Warn("plugin did not answer a health ping", "failed", failed, "of", pingFailures, "error", err)
 				if failed >= pingFailures {
 					s.log.Error("plugin is hung: killing it to restart it")
-					p.Stop()
-					<-p.Exited()
+					p.Kill()
 					return true
 				}
 				continue
