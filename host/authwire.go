@@ -65,11 +65,13 @@ func authPaths(cfg *config.Config) []string {
 // path-suffixed document first, then the root one (RFC 9728 §3.1); a proxy
 // may serve the endpoint under another path.
 func prmPaths(cfg *config.Config) []string {
-	return []string{
-		"/.well-known/oauth-protected-resource" + mustPath(cfg.CanonicalURL()),
-		"/.well-known/oauth-protected-resource" + cfg.Server.Path,
-		"/.well-known/oauth-protected-resource",
+	paths := []string{"/.well-known/oauth-protected-resource" + mustPath(cfg.CanonicalURL())}
+	for _, p := range []string{"/.well-known/oauth-protected-resource" + cfg.Server.Path, "/.well-known/oauth-protected-resource"} {
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
 	}
+	return paths
 }
 
 // authRoute serves path from the auth setup in force, 404 when it has none.

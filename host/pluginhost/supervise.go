@@ -177,10 +177,18 @@ func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolReque
 		s.inFlight.Add(1)
 		res, err := p.CallTool(ctx, req, onEvent)
 		s.inFlight.Add(-1)
-		// A call that never reached the plugin waits for the next process.
-		if !errors.Is(err, errExited) {
-			return res, err
+		switch {
+		case errors.Is(err, errExited):
+			// The call never reached the plugin: it waits for the next
+			// process.
+			continue
+		case errors.Is(err, ErrUnavailable):
+			// The call may have run: it fails, but only once the host
+			// has seen the process go, so that calls sent after this
+			// one wait for the next process instead of failing too.
+			s.awaitExit(ctx, p)
 		}
+		return res, err
 	}
 }
 
@@ -205,6 +213,18 @@ func (s *Supervised) process(ctx context.Context) (*Plugin, error) {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: waiting for it to restart: %w", ErrUnavailable, ctx.Err())
 		}
+	}
+}
+
+// awaitExit waits, after a call found p's connection broken, for the
+// process to be seen gone, up to maxPingTimeout or the call's end.
+func (s *Supervised) awaitExit(ctx context.Context, p *Plugin) {
+	t := time.NewTimer(maxPingTimeout)
+	defer t.Stop()
+	select {
+	case <-p.Exited():
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }
 
