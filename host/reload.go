@@ -112,10 +112,11 @@ func (h *Host) reload(ctx context.Context) (string, error) {
 	for _, s := range next.retired {
 		h.retire(s, next.successor[s], cfg.Server.DrainTimeout)
 	}
-	if !sameCatalog(oldReg, reg) {
+	listChanged := !sameCatalog(oldReg, reg)
+	if listChanged {
 		h.transport.NotifyListChanged("tools")
 	}
-	return next.summary(authSetup != old.auth), nil
+	return next.summary(authSetup != old.auth, listChanged), nil
 }
 
 // pluginSet is the plugins a new config runs: those kept, those started
@@ -139,7 +140,7 @@ func (p *pluginSet) started() []*pluginhost.Supervised {
 	return out
 }
 
-func (p *pluginSet) summary(authChanged bool) string {
+func (p *pluginSet) summary(authChanged, listChanged bool) string {
 	var parts []string
 	add := func(what string, names []string) {
 		if len(names) > 0 {
@@ -158,8 +159,11 @@ func (p *pluginSet) summary(authChanged bool) string {
 	if authChanged {
 		parts = append(parts, "authorization rebuilt")
 	}
+	if listChanged {
+		parts = append(parts, "tools/list changed")
+	}
 	if len(parts) == 0 {
-		return "no plugin changed"
+		return "nothing changed that plugins or clients see"
 	}
 	return strings.Join(parts, "; ")
 }
