@@ -132,3 +132,23 @@ func TestParkedHidden(t *testing.T) {
 		t.Errorf("after the binary was fixed tools/list is %v, want %v", after, before)
 	}
 }
+
+// TestShutdownStoppedPlugin: a plugin that cannot answer the request to
+// exit (stopped, and not yet found hung) does not hold the host's
+// shutdown: it is killed after a grace period.
+func TestShutdownStoppedPlugin(t *testing.T) {
+	h := startHost(t, hostConfig("", `
+[[plugins]]
+name = "probe"
+path = "@BIN@/probe"
+ping_interval = "10m"
+`))
+	pid := latestPID(h, "probe")
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	h.stop(t) // fails the test unless the host exits with 0 and the plugin is gone
+	t.Logf("the host stopped in %s with its plugin stopped (SIGSTOP)", time.Since(start).Round(time.Millisecond))
+	waitLog(t, h, "plugin did not exit when asked: killing it", 1, time.Second)
+}

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -202,21 +203,37 @@ func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, 
 	}
 }
 
+// stopGrace bounds how long Stop waits for the plugin to exit when asked.
+const stopGrace = 5 * time.Second
+
 // Stop ends the plugin process: go-plugin asks it to exit and kills it after
-// a grace period.
+// a grace period. A process that does not answer the request (it is
+// stopped, or deadlocked) is killed after stopGrace.
 func (p *Plugin) Stop() {
 	p.stopping.Store(true)
-	p.client.Kill()
+	done := make(chan struct{})
+	go func() { p.client.Kill(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(stopGrace):
+		p.log.Warn("plugin did not exit when asked: killing it", "pid", p.pid, "grace", stopGrace)
+		p.sigkill()
+		<-done
+	}
 }
 
 // Kill ends a hung process at once. Stop would first ask it to exit over
 // its connection, which a process that does not answer never does.
 func (p *Plugin) Kill() {
+	p.sigkill()
+	<-p.exited
+	p.client.Kill() // releases the connection; the process is gone
+}
+
+func (p *Plugin) sigkill() {
 	if proc, err := os.FindProcess(p.pid); err == nil && p.pid > 0 {
 		_ = proc.Kill()
 	}
-	<-p.exited
-	p.client.Kill() // releases the connection; the process is gone
 }
 
 // envList turns the configured environment into exec's form, sorted so the
