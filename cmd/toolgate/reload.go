@@ -41,7 +41,7 @@ func reload(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "toolgate reload: reading the last reload's outcome: %v\n", err)
 		return 1
 	}
-	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+	if err := signalPID(pid, syscall.SIGHUP); err != nil {
 		fmt.Fprintf(stderr, "toolgate reload: signalling toolgate (pid %d): %v\n", pid, err)
 		return 1
 	}
@@ -73,7 +73,7 @@ func servingPID(path string) (int, error) {
 	if err != nil || pid <= 0 {
 		return 0, fmt.Errorf("%s does not hold a pid: %q", pidPath, b)
 	}
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+	if err := signalPID(pid, syscall.Signal(0)); errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH) {
 		return 0, fmt.Errorf("no toolgate serves %s: pid %d in %s has exited (a stale file: remove it)", path, pid, pidPath)
 	}
 	return pid, nil
@@ -91,7 +91,7 @@ func awaitReload(path string, pid, seq int, wait time.Duration) (host.ReloadStat
 		if st.PID == pid && st.Seq > seq && st.Trigger == "SIGHUP" {
 			return st, nil
 		}
-		if syscall.Kill(pid, 0) != nil {
+		if signalPID(pid, syscall.Signal(0)) != nil {
 			return st, fmt.Errorf("toolgate (pid %d) exited before it reported the reload", pid)
 		}
 		if time.Now().After(deadline) {
@@ -99,4 +99,14 @@ func awaitReload(path string, pid, seq int, wait time.Duration) (host.ReloadStat
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// signalPID sends sig to the process pid; signal 0 only checks that it
+// lives.
+func signalPID(pid int, sig syscall.Signal) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	return p.Signal(sig)
 }

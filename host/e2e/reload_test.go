@@ -4,7 +4,11 @@ package e2e
 
 import (
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -60,4 +64,31 @@ func countMsg(h *hostProc, msg string) int {
 		}
 	}
 	return n
+}
+
+// TestReloadCommandNoHost: `toolgate reload` says plainly when no host
+// serves the file, and when the pid file is stale.
+func TestReloadCommandNoHost(t *testing.T) {
+	path := writeConfig(t, hostConfig("", ""))
+	code, _, stderr := runToolgate(t, "reload", "--config", path)
+	if code != 1 || !strings.Contains(stderr, "no toolgate serves") || !strings.Contains(stderr, "toolgate.pid does not exist") {
+		t.Errorf("reload with no host: exit %d, stderr %q; want 1 saying no toolgate serves the file", code, stderr)
+	}
+
+	// A pid file left by a host that is gone: this test's own child, reaped.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(filepath.Dir(path), "data")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "toolgate.pid"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runToolgate(t, "reload", "--config", path)
+	if code != 1 || !strings.Contains(stderr, "has exited") {
+		t.Errorf("reload with a stale pid file: exit %d, stderr %q; want 1 saying the pid has exited", code, stderr)
+	}
 }
