@@ -403,6 +403,7 @@ root = ` + tomlString(filesRoot(t)) + "\n"
 	writeConfigAtomic(t, h, chaosConfig(probePath, ""))
 	waitLog(t, h, "reload applied", 2, 15*time.Second)
 	after := toolNames(t, h)
+	// And here, once more, for the removal.
 	l.waitCalls(t, l.snapshot(), 20, 10*time.Second)
 	counts := l.stop(t)
 
