@@ -178,7 +178,7 @@ func (h *Host) startChanged(ctx context.Context, old *live, cfg *config.Config) 
 	}
 	next := &pluginSet{fresh: map[*pluginhost.Supervised]bool{}, successor: map[*pluginhost.Supervised]*pluginhost.Supervised{}}
 	kept := map[*pluginhost.Supervised]bool{}
-	for _, spec := range cfg.Plugins {
+	for i, spec := range cfg.Plugins {
 		prev := byName[spec.Name]
 		if prev != nil && unchanged(prev, spec, cfg.Dir) {
 			kept[prev] = true
@@ -188,7 +188,7 @@ func (h *Host) startChanged(ctx context.Context, old *live, cfg *config.Config) 
 		s, err := pluginhost.Supervise(ctx, spec, h.pluginOptions(cfg))
 		if err != nil {
 			pluginhost.StopAll(next.started())
-			return nil, err
+			return nil, fmt.Errorf("%s: plugins[%d]: %w", cfg.File, i, err)
 		}
 		next.fresh[s] = true
 		next.plugins = append(next.plugins, s)
