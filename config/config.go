@@ -88,6 +88,10 @@ type Server struct {
 	// RequestStateTTL is how long a client may take to answer a tool's
 	// questions and retry, 1s to 24h. Default 10m.
 	RequestStateTTL time.Duration `koanf:"request_state_ttl"`
+	// Watch reloads the config when this file or a plugin binary changes
+	// on disk. SIGHUP and `toolgate reload` reload it either way.
+	// Default true.
+	Watch bool `koanf:"watch"`
 }
 
 // Log is the [log] table.
@@ -129,6 +133,26 @@ type Plugin struct {
 	// CallTimeout overrides server.call_timeout for this plugin's tools;
 	// zero means it does not.
 	CallTimeout time.Duration `koanf:"call_timeout"`
+	// MemoryLimit caps the plugin process's address space (RLIMIT_AS), in
+	// bytes: 0 (the default) for none, else 64 MiB to 1 TiB. A process
+	// that reaches it fails to allocate, which ends a Go plugin, and is
+	// restarted. Go reserves address space beyond what it uses: leave a
+	// Go plugin several hundred MiB above its working set.
+	MemoryLimit int64 `koanf:"memory_limit"`
+	// CPULimit caps the CPU time the plugin process may use over its
+	// whole life (RLIMIT_CPU): 0 (the default) for none, else 1s to
+	// 1000h. The kernel ends a process that uses it up; it is restarted.
+	CPULimit time.Duration `koanf:"cpu_limit"`
+	// PingInterval is how often the host pings the plugin's health
+	// service; after three pings in a row go unanswered, each within
+	// min(PingInterval, 2s), the plugin is taken for hung and restarted.
+	// 100ms to 10m. Default 5s.
+	PingInterval time.Duration `koanf:"ping_interval"`
+	// WhenParked is what becomes of the plugin's tools while its circuit
+	// is open (it failed to restart five times in a row): "unavailable"
+	// (the default) keeps them listed and calls fail as retryable;
+	// "hide" takes them off tools/list until the plugin is back.
+	WhenParked string `koanf:"when_parked"`
 	// Config is handed to the plugin as a JSON object at start (see
 	// ConfigJSON). It is free-form: its keys are the plugin's business.
 	Config map[string]any `koanf:"config"`

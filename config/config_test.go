@@ -97,6 +97,7 @@ func TestDefaults(t *testing.T) {
 			CallTimeout:        60 * time.Second,
 			SessionIdleTimeout: 30 * time.Minute,
 			DrainTimeout:       30 * time.Second,
+			Watch:              true,
 			MaxSessions:        10000,
 			PageSize:           100,
 			RequestStateTTL:    10 * time.Minute,
@@ -220,6 +221,7 @@ func TestFull(t *testing.T) {
 		CallTimeout:         90 * time.Second,
 		SessionIdleTimeout:  time.Hour,
 		DrainTimeout:        10 * time.Minute,
+		Watch:               true,
 		MaxSessions:         5,
 		PageSize:            1000,
 		Instructions:        "Use echo to test.",
@@ -243,6 +245,8 @@ func TestFull(t *testing.T) {
 		MaxQueue:       16,
 		MaxResultBytes: 2 << 20,
 		CallTimeout:    5 * time.Second,
+		PingInterval:   5 * time.Second,
+		WhenParked:     "unavailable",
 		Config:         map[string]any{"greeting": "hi"},
 	}}
 	if !reflect.DeepEqual(c.Plugins, wantPlugins) {

@@ -28,6 +28,7 @@ var defaults = map[string]any{
 		// bound the replay of a state.
 		"request_state_ttl":      "10m",
 		"request_state_key_file": "",
+		"watch":                  true,
 	},
 	"log": map[string]any{
 		"level":  "info",
@@ -84,6 +85,10 @@ var pluginDefaults = map[string]any{
 	"max_concurrent":   int64(64),
 	"max_queue":        int64(256),
 	"max_result_bytes": int64(16 << 20),
+	"memory_limit":     int64(0),
+	"cpu_limit":        "0s",
+	"ping_interval":    "5s",
+	"when_parked":      "unavailable",
 }
 
 // issuerDefaults fill in each [[auth.issuers]] entry. No default for

@@ -20,6 +20,8 @@ const (
 	maxQueueLimit      = 100000
 	minResultLimit     = 1 << 10
 	maxResultLimit     = 64 << 20
+	minMemoryLimit     = 64 << 20
+	maxMemoryLimit     = 1 << 40
 )
 
 var (
@@ -204,9 +206,28 @@ func (v *validator) plugins(ps []Plugin) {
 		v.inRange(child(key, "max_concurrent"), int64(p.MaxConcurrent), 1, maxConcurrentLimit)
 		v.inRange(child(key, "max_queue"), int64(p.MaxQueue), 0, maxQueueLimit)
 		v.inRange(child(key, "max_result_bytes"), p.MaxResultBytes, minResultLimit, maxResultLimit)
+		v.processLimits(key, p)
 		if _, err := p.ConfigJSON(); err != nil {
 			v.add(child(key, "config"), "cannot be handed to the plugin as JSON: %v", err)
 		}
+	}
+}
+
+// processLimits checks the keys that bound the plugin process and its
+// supervision.
+func (v *validator) processLimits(key string, p *Plugin) {
+	// Zero is no limit.
+	if p.MemoryLimit != 0 {
+		v.inRange(child(key, "memory_limit"), p.MemoryLimit, minMemoryLimit, maxMemoryLimit)
+	}
+	if p.CPULimit != 0 {
+		v.within(child(key, "cpu_limit"), p.CPULimit, time.Second, 1000*time.Hour)
+	}
+	v.within(child(key, "ping_interval"), p.PingInterval, 100*time.Millisecond, 10*time.Minute)
+	switch p.WhenParked {
+	case "unavailable", "hide":
+	default:
+		v.add(child(key, "when_parked"), `must be "unavailable" or "hide", got %q`, p.WhenParked)
 	}
 }
 

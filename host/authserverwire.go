@@ -11,16 +11,27 @@ import (
 	"github.com/toolgate/toolgate/host/registry"
 )
 
-// setupAuthServer builds the authorization server of [auth.server] on the
-// local issuer and opens its store; the caller closes the store.
-func setupAuthServer(cfg *config.Config, li *localissuer.Issuer, reg *registry.Registry, h *Host, registerer prometheus.Registerer) (*authserver.Server, *authserver.Store, error) {
-	a := cfg.Auth.Server
+// openAuthStore opens the authorization server's store when [auth.server]
+// is on. It stays open for the host's life: a reload builds a new server
+// over the same store (bbolt allows one opener), which is why the store's
+// file and the server's switch need a restart.
+func openAuthStore(cfg *config.Config) (*authserver.Store, error) {
+	if !cfg.Auth.Enabled || !cfg.Auth.Local.Enabled || !cfg.Auth.Server.Enabled {
+		return nil, nil
+	}
 	store, err := authserver.OpenStore(cfg.AuthStorePath())
 	if err != nil {
-		return nil, nil, fmt.Errorf("auth.server: %w", err)
+		return nil, fmt.Errorf("auth.server: %w", err)
 	}
+	return store, nil
+}
+
+// setupAuthServer builds the authorization server of [auth.server] on the
+// local issuer and the host's store.
+func setupAuthServer(cfg *config.Config, li *localissuer.Issuer, reg *registry.Registry, h *Host, registerer prometheus.Registerer) *authserver.Server {
+	a := cfg.Auth.Server
 	opts := authserver.Options{
-		Issuer: li, Store: store, Resource: cfg.CanonicalURL(), Scopes: resourceScopes(reg),
+		Issuer: li, Store: h.authStore, Resource: cfg.CanonicalURL(), Scopes: resourceScopes(reg),
 		AccessTokenTTL: cfg.Auth.Local.TokenTTL, CodeTTL: a.CodeTTL, RefreshTokenTTL: a.RefreshTokenTTL,
 		DynamicRegistration: a.DynamicRegistration, MetadataDocuments: a.ClientMetadataDocuments,
 		DevHTTPClientIDs: a.DevHTTPClientIDs,
@@ -35,5 +46,5 @@ func setupAuthServer(cfg *config.Config, li *localissuer.Issuer, reg *registry.R
 	if len(opts.Users) == 0 {
 		h.log.Warn("the authorization server has no users: nobody can sign in on its consent page; add [[auth.server.users]] (see toolgate hash-password)")
 	}
-	return authserver.New(opts), store, nil
+	return authserver.New(opts)
 }

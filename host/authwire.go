@@ -26,24 +26,76 @@ type authSetup struct {
 	authenticator *auth.Authenticator
 	verifier      *verify.Verifier
 	routes        map[string]http.Handler
-	store         *authserver.Store // nil unless auth.server is on
+	// metrics are the setup's own collectors; register puts them in
+	// service, so that a reload can build a new setup beside the one
+	// serving and swap the metrics with it.
+	metrics collecting
 }
 
-// close releases what authorization holds open.
-func (a *authSetup) close() {
-	a.verifier.Close()
-	if a.store != nil {
-		a.store.Close()
+// collecting is a prometheus.Registerer that only keeps what it is given.
+type collecting struct{ cs []prometheus.Collector }
+
+func (c *collecting) Register(col prometheus.Collector) error {
+	c.cs = append(c.cs, col)
+	return nil
+}
+func (c *collecting) MustRegister(cs ...prometheus.Collector) { c.cs = append(c.cs, cs...) }
+func (c *collecting) Unregister(prometheus.Collector) bool    { return false }
+
+// register puts the setup's metrics in reg; unregister takes them out.
+func (a *authSetup) register(reg *prometheus.Registry) { reg.MustRegister(a.metrics.cs...) }
+
+func (a *authSetup) unregister(reg *prometheus.Registry) {
+	for _, c := range a.metrics.cs {
+		reg.Unregister(c)
 	}
+}
+
+// Local issuer documents, served while auth.local is enabled.
+const (
+	jwksPath       = "/.well-known/jwks.json"
+	asMetadataPath = "/.well-known/oauth-authorization-server"
+)
+
+// authPaths are every path an auth setup may serve under cfg: a reload may
+// turn the local issuer on or off, never the canonical URL or the path.
+func authPaths(cfg *config.Config) []string {
+	return slices.Concat([]string{jwksPath, asMetadataPath}, authserver.Paths, prmPaths(cfg))
+}
+
+// prmPaths are where the RFC 9728 metadata is served: clients try the
+// path-suffixed document first, then the root one (RFC 9728 §3.1); a proxy
+// may serve the endpoint under another path.
+func prmPaths(cfg *config.Config) []string {
+	paths := []string{"/.well-known/oauth-protected-resource" + mustPath(cfg.CanonicalURL())}
+	for _, p := range []string{"/.well-known/oauth-protected-resource" + cfg.Server.Path, "/.well-known/oauth-protected-resource"} {
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}
+
+// authRoute serves path from the auth setup in force, 404 when it has none.
+func (h *Host) authRoute(path string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := h.live.Load().auth
+		if a == nil || a.routes[path] == nil {
+			http.NotFound(w, r)
+			return
+		}
+		a.routes[path].ServeHTTP(w, r)
+	})
 }
 
 // setupAuth builds the resource server from [auth]. The local issuer's key
 // is created on first start.
-func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, h *Host, registerer prometheus.Registerer) (_ *authSetup, err error) {
+func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, h *Host) (*authSetup, error) {
+	setup := &authSetup{}
+	registerer := &setup.metrics
 	canonical := cfg.CanonicalURL()
 	var issuers []verify.IssuerConfig
 	var servers []string
-	var store *authserver.Store
 	routes := map[string]http.Handler{}
 	if cfg.Auth.Local.Enabled {
 		li, err := localissuer.Open(cfg.KeyFilePath(), cfg.LocalIssuerURL())
@@ -59,20 +111,10 @@ func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, 
 		if err != nil {
 			return nil, fmt.Errorf("auth.local: encoding the key set: %w", err)
 		}
-		routes["/.well-known/jwks.json"] = auth.PublicJSON(jwks)
-		routes["/.well-known/oauth-authorization-server"] = auth.PublicJSON(localissuer.Metadata(li.URL, resourceScopes(reg)))
+		routes[jwksPath] = auth.PublicJSON(jwks)
+		routes[asMetadataPath] = auth.PublicJSON(localissuer.Metadata(li.URL, resourceScopes(reg)))
 		if cfg.Auth.Server.Enabled {
-			srv, st, err := setupAuthServer(cfg, li, reg, h, registerer)
-			if err != nil {
-				return nil, err
-			}
-			store = st
-			defer func() {
-				if err != nil {
-					store.Close()
-				}
-			}()
-			maps.Copy(routes, srv.Routes())
+			maps.Copy(routes, setupAuthServer(cfg, li, reg, h, registerer).Routes())
 		}
 	}
 	for _, iss := range cfg.Auth.Issuers {
@@ -106,7 +148,7 @@ func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, 
 	if challenge == nil {
 		challenge = scopes
 	}
-	prmPath := "/.well-known/oauth-protected-resource" + mustPath(canonical)
+	prmPath := prmPaths(cfg)[0]
 	a := auth.New(auth.Options{
 		Verifier: v,
 		Metadata: auth.Metadata{
@@ -123,12 +165,11 @@ func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, 
 		Logger:          h.log.With("component", "auth"),
 		Registerer:      registerer,
 	})
-	// Clients try the path-suffixed document first, then the root one
-	// (RFC 9728 §3.1); a proxy may serve the endpoint under another path.
-	for _, p := range []string{prmPath, "/.well-known/oauth-protected-resource" + cfg.Server.Path, "/.well-known/oauth-protected-resource"} {
+	for _, p := range prmPaths(cfg) {
 		routes[p] = a.MetadataHandler()
 	}
-	return &authSetup{authenticator: a, verifier: v, routes: routes, store: store}, nil
+	setup.authenticator, setup.verifier, setup.routes = a, v, routes
+	return setup, nil
 }
 
 // resourceScopes are the scopes a tool needs, as published: never

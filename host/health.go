@@ -18,7 +18,8 @@ func (h *Host) healthz(w http.ResponseWriter, _ *http.Request) {
 func (h *Host) readyz(w http.ResponseWriter, _ *http.Request) {
 	var problems []string
 	plugins := map[string]string{}
-	for _, p := range h.plugins {
+	l := h.live.Load()
+	for _, p := range l.plugins {
 		state := "up"
 		if !p.Up() {
 			state = "down"
@@ -27,9 +28,9 @@ func (h *Host) readyz(w http.ResponseWriter, _ *http.Request) {
 		plugins[p.Name] = state
 	}
 	keys := "ready"
-	if h.auth == nil {
+	if l.auth == nil {
 		keys = "authorization off"
-	} else if err := h.auth.verifier.Ready(); err != nil {
+	} else if err := l.auth.verifier.Ready(); err != nil {
 		keys = err.Error()
 		problems = append(problems, err.Error())
 	}

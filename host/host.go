@@ -22,6 +22,8 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +31,7 @@ import (
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/host/audit"
 	"github.com/toolgate/toolgate/host/auth"
+	"github.com/toolgate/toolgate/host/auth/authserver"
 	"github.com/toolgate/toolgate/host/dispatch"
 	"github.com/toolgate/toolgate/host/metrics"
 	"github.com/toolgate/toolgate/host/pluginhost"
@@ -68,23 +71,46 @@ func BuildVersion() string {
 
 // Host is a running set of plugins and the MCP server in front of them.
 type Host struct {
+	// cfg is the config the host started with: what a reload cannot
+	// change (the listener, the endpoint's path, metrics) is read here;
+	// live holds what it can.
 	cfg       *config.Config
 	log       *slog.Logger
-	plugins   []*pluginhost.Supervised
-	registry  *registry.Registry
+	live      atomic.Pointer[live]
 	dispatch  *dispatch.Server
 	transport *transport.Handler
-	auth      *authSetup // nil when authorization is off
-	metrics   *prometheus.Registry
-	audit     *audit.Log // nil when the audit trail is off
+	// transportReady is transport once it exists, for plugin goroutines.
+	transportReady atomic.Pointer[transport.Handler]
+	metrics        *prometheus.Registry
+	audit          *audit.Log // nil when the audit trail is off
+	// authStore holds the authorization server's clients and grants; nil
+	// unless auth.server is on.
+	authStore *authserver.Store
+	reloads        reloadMetrics
+
+	// reloadMu serialises reloads with each other and with Close.
+	reloadMu  sync.Mutex
+	closed    bool
+	reloadSeq int
+	// drains are the retired plugins still finishing their calls; closing
+	// tells them to stop at once.
+	drains  sync.WaitGroup
+	closing chan struct{}
+}
+
+// live is what a reload swaps as one: the config in force, the plugins
+// serving it in its order, and the authorization built from it.
+type live struct {
+	cfg     *config.Config
+	plugins []*pluginhost.Supervised
+	auth    *authSetup // nil when authorization is off
 }
 
 // Start starts every plugin and builds the catalog. On error nothing is left
 // running.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, error) {
-	plugins, err := pluginhost.StartAll(ctx, cfg.Plugins, pluginhost.Options{
-		Dir: cfg.Dir, HostVersion: BuildVersion(), Logger: log,
-	})
+	h := &Host{cfg: cfg, log: log, metrics: metrics.NewRegistry(), closing: make(chan struct{})}
+	plugins, err := pluginhost.StartAll(ctx, cfg.Plugins, h.pluginOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +124,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 		pluginhost.StopAll(plugins)
 		return nil, fmt.Errorf("%s: metrics.bearer_token_env: the variable %s is empty or unset", cfg.File, m.BearerTokenEnv)
 	}
-	h := &Host{cfg: cfg, log: log, plugins: plugins, registry: reg, metrics: metrics.NewRegistry()}
-	h.metrics.MustRegister(pluginhost.NewCollector(plugins), buildInfo())
+	l := &live{cfg: cfg, plugins: plugins}
+	h.live.Store(l)
+	h.reloads = newReloadMetrics(h.metrics)
+	h.metrics.MustRegister(pluginhost.NewCollector(func() []*pluginhost.Supervised { return h.live.Load().plugins }), buildInfo())
 	if cfg.Audit.Enabled {
 		h.audit, err = audit.Open(audit.Options{
 			Path: cfg.AuditPath(), MaxBytes: cfg.Audit.MaxBytes, MaxFiles: cfg.Audit.MaxFiles,
@@ -114,11 +142,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 	var authenticator *auth.Authenticator
 	toolsList := ""
 	if cfg.Auth.Enabled {
-		if h.auth, err = setupAuth(ctx, cfg, reg, h, h.metrics); err != nil {
+		if h.authStore, err = openAuthStore(cfg); err != nil {
 			h.Close()
 			return nil, err
 		}
-		authenticator, toolsList = h.auth.authenticator, cfg.Auth.ToolsList
+		if l.auth, err = setupAuth(ctx, cfg, reg, h); err != nil {
+			h.Close()
+			return nil, err
+		}
+		l.auth.register(h.metrics)
+		authenticator, toolsList = l.auth.authenticator, cfg.Auth.ToolsList
 	} else {
 		log.Warn("authorization is off: anyone who can reach the endpoint may call every tool (auth.enabled = false)")
 	}
@@ -150,6 +183,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 		Registerer:         h.metrics,
 		Audit:              h.audit,
 	})
+	h.transportReady.Store(h.transport)
 	return h, nil
 }
 
@@ -173,7 +207,7 @@ func sources(cfg *config.Config, plugins []*pluginhost.Supervised) []registry.So
 }
 
 // Tools returns the catalog in name order.
-func (h *Host) Tools() []*registry.Tool { return h.registry.All() }
+func (h *Host) Tools() []*registry.Tool { return h.dispatch.Registry().All() }
 
 // Handler returns the HTTP handler of every endpoint the host serves.
 func (h *Host) Handler() http.Handler {
@@ -184,9 +218,9 @@ func (h *Host) Handler() http.Handler {
 	if h.cfg.Metrics.Enabled && h.cfg.Metrics.Listen == "" {
 		mux.Handle("/metrics", h.transport.GuardHost(h.metricsHandler()))
 	}
-	if h.auth != nil {
-		for path, handler := range h.auth.routes {
-			mux.Handle(path, h.transport.GuardHost(handler))
+	if h.live.Load().auth != nil {
+		for _, path := range authPaths(h.cfg) {
+			mux.Handle(path, h.transport.GuardHost(h.authRoute(path)))
 		}
 	}
 	return mux
@@ -209,6 +243,16 @@ func (h *Host) Serve(ctx context.Context, ln net.Listener, drain time.Duration) 
 	sessCtx, stopSessions := context.WithCancel(context.Background())
 	defer stopSessions()
 	go h.transport.Run(sessCtx)
+	removeControl, err := h.writeControlFiles()
+	if err != nil {
+		return err
+	}
+	defer removeControl()
+	if s.Watch {
+		if err := h.watch(sessCtx); err != nil {
+			return err
+		}
+	}
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
@@ -220,7 +264,7 @@ func (h *Host) Serve(ctx context.Context, ln net.Listener, drain time.Duration) 
 		defer msrv.Close()
 	}
 	h.log.Info("serving MCP", "url", h.cfg.CanonicalURL(), "listen", ln.Addr().String(),
-		"tools", len(h.registry.All()), "plugins", len(h.plugins))
+		"tools", len(h.Tools()), "plugins", len(h.live.Load().plugins))
 
 	select {
 	case err := <-errc:
@@ -262,15 +306,27 @@ func (h *Host) serveMetrics(addr string, errc chan<- error) (*http.Server, error
 // The trail closes first: no call is running by now, so every record it
 // will ever get is in its buffer.
 func (h *Host) Close() {
+	h.reloadMu.Lock()
+	defer h.reloadMu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
 	if h.audit != nil {
 		if err := h.audit.Close(); err != nil {
 			h.log.Error("closing the audit trail", "error", err)
 		}
 	}
-	if h.auth != nil {
-		h.auth.close()
+	l := h.live.Load()
+	if l.auth != nil {
+		l.auth.verifier.Close()
 	}
-	pluginhost.StopAll(h.plugins)
+	if h.authStore != nil {
+		h.authStore.Close()
+	}
+	close(h.closing)
+	pluginhost.StopAll(l.plugins)
+	h.drains.Wait()
 }
 
 func isLoopbackListen(addr string) bool {

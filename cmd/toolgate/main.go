@@ -2,6 +2,7 @@
 //
 //	toolgate [serve] [--config mcp.toml]   serve MCP (the default command)
 //	toolgate check   [--config mcp.toml]   validate the config, start each plugin, print the tools
+//	toolgate reload  [--config mcp.toml]   have the serving host reload its config, print the outcome
 //	toolgate token   --sub NAME [--scope S] mint a token from the local issuer
 //	toolgate hash-password                 hash a password for [[auth.server.users]]
 //	toolgate audit verify FILE...          check an audit trail's hash chain
@@ -29,6 +30,8 @@ const usage = `usage: toolgate <command> [flags]
 commands:
   serve     serve MCP over Streamable HTTP (the default)
   check     validate the config, start every plugin, print the tool table
+  reload    have the toolgate serving this config reload it, and print whether the
+            new config was applied or refused and why (same as SIGHUP to the host)
   token     mint an access token from the local issuer (auth.local), for testing:
               toolgate token --sub alice --scope "tools:echo files:read" [--ttl 1h]
   hash-password
@@ -39,7 +42,7 @@ commands:
               toolgate audit verify data/audit.log.1 data/audit.log
   version   print the version
 
-flags of serve and check:
+flags of serve, check and reload:
   --config FILE   the configuration file (default mcp.toml)
 `
 
@@ -57,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args, stderr)
 	case "check":
 		return check(args, stdout, stderr)
+	case "reload":
+		return reload(args, stdout, stderr)
 	case "token":
 		return token(args, stdout, stderr)
 	case "hash-password":
@@ -116,6 +121,11 @@ func serve(args []string, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP reloads the config; caught from the start, since its default
+	// action would end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	// Listen first: with port 0 the kernel picks the port, and the
 	// server's canonical URL (token audience, metadata) must name it.
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
@@ -132,6 +142,16 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("cannot start", "error", err)
 		return 1
 	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_, _ = h.Reload(ctx, "SIGHUP")
+			}
+		}
+	}()
 	if err := h.Serve(ctx, ln, cfg.Server.DrainTimeout); err != nil {
 		log.Error("stopped with an error", "error", err)
 		if errors.Is(err, context.DeadlineExceeded) {

@@ -2,7 +2,6 @@ package pluginhost
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -15,12 +14,10 @@ import (
 // alive fails at once when the process has ended, rather than on a broken
 // connection.
 func (p *Plugin) alive() error {
-	select {
-	case <-p.exited:
-		return fmt.Errorf("%w: has exited", ErrUnavailable)
-	default:
-		return nil
+	if p.hasExited() {
+		return errExited
 	}
+	return nil
 }
 
 // GetPrompt renders one of the plugin's prompts.

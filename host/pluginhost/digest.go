@@ -8,8 +8,8 @@ import (
 	"os"
 )
 
-// fileDigest returns the hex sha256 of a plugin binary.
-func fileDigest(path string) (string, error) {
+// BinaryDigest returns the hex sha256 of a plugin binary.
+func BinaryDigest(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("opening binary: %w (build the plugins with `go build -o bin/ ./...` or fix plugins.path)", err)

@@ -7,7 +7,7 @@ import (
 // collector reports each supervised plugin's state at scrape time, so the
 // call path pays only for the in-flight counter.
 type collector struct {
-	plugins []*Supervised
+	plugins func() []*Supervised
 }
 
 var (
@@ -23,8 +23,11 @@ var (
 		"Calls waiting for one of the plugin's max_concurrent slots.", []string{"plugin"}, nil)
 )
 
-// NewCollector returns the Prometheus collector of the plugins' state.
-func NewCollector(plugins []*Supervised) prometheus.Collector { return &collector{plugins: plugins} }
+// NewCollector returns the Prometheus collector of the plugins' state;
+// plugins returns those in service at scrape time, which a reload changes.
+func NewCollector(plugins func() []*Supervised) prometheus.Collector {
+	return &collector{plugins: plugins}
+}
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{upDesc, restartsDesc, inFlightDesc, circuitDesc, queueDesc} {
@@ -33,7 +36,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.plugins {
+	for _, s := range c.plugins() {
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, boolValue(s.Up()), s.Name)
 		ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(s.restarts.Load()), s.Name)
 		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(s.inFlight.Load()), s.Name)

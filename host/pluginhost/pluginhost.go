@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -41,6 +43,7 @@ type Plugin struct {
 	ResourceTemplates []*toolgatev1.ResourceTemplate
 
 	client *plugin.Client
+	pid    int
 	proto  plugin.ClientProtocol
 	rpc    toolgatev1.PluginClient
 	log    *slog.Logger
@@ -57,12 +60,15 @@ type Options struct {
 	Dir         string
 	HostVersion string
 	Logger      *slog.Logger
+	// OnListChanged, when set, is called when a plugin's tools leave or
+	// return to tools/list (plugins.when_parked = "hide").
+	OnListChanged func()
 }
 
 // Start starts one plugin and returns it ready for calls.
 func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, error) {
 	path := spec.BinaryPath(opts.Dir)
-	digest, err := fileDigest(path)
+	digest, err := BinaryDigest(path)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", spec.Name, err)
 	}
@@ -104,6 +110,7 @@ func Start(ctx context.Context, spec config.Plugin, opts Options) (*Plugin, erro
 		return nil, fmt.Errorf("plugin %s (%s): %w", spec.Name, path, err)
 	}
 	pid := client.ReattachConfig().Pid
+	p.pid = pid
 	go p.watch(pid)
 	log.Info("plugin started", "pid", pid, "tools", len(p.Tools), "prompts", len(p.Prompts),
 		"resources", len(p.Resources), "resource_templates", len(p.ResourceTemplates), "sha256", digest)
@@ -122,6 +129,19 @@ func (p *Plugin) watch(pid int) {
 	p.log.Error("plugin exited unexpectedly", "pid", pid)
 }
 
+// errExited means a call found the process gone before it was sent: the
+// plugin never saw it, so it may go to the next process.
+var errExited = fmt.Errorf("%w: has exited", ErrUnavailable)
+
+func (p *Plugin) hasExited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Exited is closed when the plugin process has ended.
 func (p *Plugin) Exited() <-chan struct{} { return p.exited }
 
@@ -134,6 +154,9 @@ func (p *Plugin) handshake(ctx context.Context, spec config.Plugin, cfgJSON []by
 		return fmt.Errorf("starting: %w", err)
 	}
 	p.proto = proto
+	if err := limitProcess(p.client.ReattachConfig().Pid, spec); err != nil {
+		return err
+	}
 	raw, err := proto.Dispense(sdk.PluginName)
 	if err != nil {
 		return fmt.Errorf("connecting: %w", err)
@@ -161,8 +184,8 @@ var ErrNoResult = errors.New("plugin ended the call without a result")
 // drops them) as they arrive; the final result is returned. ctx bounds the
 // call: when it is done, the plugin's context is cancelled too.
 func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
-	if err := p.alive(); err != nil {
-		return nil, err
+	if p.hasExited() {
+		return nil, errExited
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // releases the stream if we stop reading before its end
@@ -187,11 +210,37 @@ func (p *Plugin) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, 
 	}
 }
 
+// stopGrace bounds how long Stop waits for the plugin to exit when asked.
+const stopGrace = 5 * time.Second
+
 // Stop ends the plugin process: go-plugin asks it to exit and kills it after
-// a grace period.
+// a grace period. A process that does not answer the request (it is
+// stopped, or deadlocked) is killed after stopGrace.
 func (p *Plugin) Stop() {
 	p.stopping.Store(true)
-	p.client.Kill()
+	done := make(chan struct{})
+	go func() { p.client.Kill(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(stopGrace):
+		p.log.Warn("plugin did not exit when asked: killing it", "pid", p.pid, "grace", stopGrace)
+		p.sigkill()
+		<-done
+	}
+}
+
+// Kill ends a hung process at once. Stop would first ask it to exit over
+// its connection, which a process that does not answer never does.
+func (p *Plugin) Kill() {
+	p.sigkill()
+	<-p.exited
+	p.client.Kill() // releases the connection; the process is gone
+}
+
+func (p *Plugin) sigkill() {
+	if proc, err := os.FindProcess(p.pid); err == nil && p.pid > 0 {
+		_ = proc.Kill()
+	}
 }
 
 // envList turns the configured environment into exec's form, sorted so the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,20 +22,26 @@ import (
 // jitter), then twice as long after each further failure up to restartMax;
 // after parkAfter failures in a row the circuit opens and the plugin is left
 // parked for parkFor before the next try. A plugin that fails pingFailures
-// health pings in a row is taken for hung and restarted.
+// health pings in a row (plugins.ping_interval apart, each answered within
+// the interval or maxPingTimeout) is taken for hung and restarted.
 const (
-	restartMin   = 50 * time.Millisecond
-	restartMax   = 10 * time.Second
-	parkAfter    = 5
-	parkFor      = time.Minute
-	pingEvery    = 5 * time.Second
-	pingTimeout  = 2 * time.Second
-	pingFailures = 3
+	restartMin     = 50 * time.Millisecond
+	restartMax     = 10 * time.Second
+	parkAfter      = 5
+	parkFor        = time.Minute
+	maxPingTimeout = 2 * time.Second
+	pingFailures   = 3
 )
 
 // Supervised keeps one plugin running. Calls go to the current process;
-// while there is none (the plugin is restarting or parked) they fail at once
-// with ErrUnavailable.
+// while the plugin restarts they wait for the new one (bounded by their
+// own deadline), and while it is parked they fail at once with
+// ErrUnavailable.
+//
+// A Supervised that a reload replaces or removes is retired: the calls it
+// runs finish, and a call that reaches it afterwards (its caller read the
+// catalog just before the swap) goes to its successor, or fails as
+// unavailable when the plugin was removed.
 type Supervised struct {
 	Name string
 	// Tools, Prompts, Resources and ResourceTemplates are those of the
@@ -47,12 +54,26 @@ type Supervised struct {
 
 	spec config.Plugin
 	opts Options
-	log  *slog.Logger
-	cur  atomic.Pointer[Plugin]
+	// digest is the sha256 of the binary of the first start.
+	digest string
+	log    *slog.Logger
+	cur    atomic.Pointer[Plugin]
 	// restarts counts the processes started after the first.
 	restarts atomic.Int64
 	parked   atomic.Bool
 	inFlight atomic.Int64
+	// changed is closed and replaced whenever cur or parked changes, to
+	// wake the calls waiting for a process.
+	stateMu sync.Mutex
+	changed chan struct{}
+
+	// gate counts the calls inside CallTool until the Supervised is
+	// retired; idle is closed when the last of them has left after that.
+	gate      sync.Mutex
+	active    int
+	retired   bool
+	idle      chan struct{}
+	successor *Supervised
 	// limit bounds the calls running in the process and waiting for it.
 	limit *limit.Limiter
 	// offer is what the first start offered; templates its parsed
@@ -80,10 +101,11 @@ func Supervise(ctx context.Context, spec config.Plugin, opts Options) (*Supervis
 	}
 	s := &Supervised{
 		Name: spec.Name, Tools: p.Tools, Prompts: p.Prompts, Resources: p.Resources, ResourceTemplates: p.ResourceTemplates,
-		spec: spec, opts: opts,
-		log:   opts.Logger.With("plugin", spec.Name),
-		limit: limit.New(spec.MaxConcurrent, spec.MaxQueue),
-		offer: p.offer(), templates: templates,
+		spec: spec, opts: opts, digest: p.Digest,
+		log:     opts.Logger.With("plugin", spec.Name),
+		limit:   limit.New(spec.MaxConcurrent, spec.MaxQueue),
+		offer:   p.offer(), templates: templates,
+		changed: make(chan struct{}), idle: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	s.serve(p)
@@ -91,56 +113,178 @@ func Supervise(ctx context.Context, spec config.Plugin, opts Options) (*Supervis
 	return s, nil
 }
 
-// Digest is the sha256 of the binary the current process runs.
+// Digest is the sha256 of the binary the current process runs, or of the
+// first one while there is no process.
 func (s *Supervised) Digest() string {
 	if p := s.cur.Load(); p != nil {
 		return p.Digest
 	}
-	return ""
+	return s.digest
 }
+
+// Spec is the [[plugins]] entry the plugin was started from.
+func (s *Supervised) Spec() config.Plugin { return s.spec }
 
 // Up reports whether a process serves the plugin's calls now.
 func (s *Supervised) Up() bool { return s.cur.Load() != nil }
 
-// CallTool runs a call on the current process, once the plugin's limit
-// admits it.
-func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
-	p, done, err := s.admit(ctx)
-	if err != nil {
-		return nil, err
+// Hidden reports whether the plugin's tools are off tools/list now: it is
+// parked and plugins.when_parked is "hide".
+func (s *Supervised) Hidden() bool { return s.spec.WhenParked == "hide" && s.parked.Load() }
+
+// Retire takes the Supervised out of service in favour of successor (nil
+// when the plugin was removed) and returns a channel closed once no call
+// runs in it any more. The caller stops it after that.
+func (s *Supervised) Retire(successor *Supervised) <-chan struct{} {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if !s.retired {
+		s.retired, s.successor = true, successor
+		if s.active == 0 {
+			close(s.idle)
+		}
 	}
-	defer done()
-	return p.CallTool(ctx, req, onEvent)
+	return s.idle
 }
 
-// admit waits for the plugin's limit to admit a request and returns the
-// process to send it to, and the function to call when it is done.
-func (s *Supervised) admit(ctx context.Context) (*Plugin, func(), error) {
+// enter admits a call unless the Supervised is retired; then it returns
+// where the call goes instead (nil: nowhere).
+func (s *Supervised) enter() (ok bool, instead *Supervised) {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if s.retired {
+		return false, s.successor
+	}
+	s.active++
+	return true, nil
+}
+
+func (s *Supervised) leave() {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if s.active--; s.retired && s.active == 0 {
+		close(s.idle)
+	}
+}
+
+// acquire admits a request into s, or into the Supervised that replaced it,
+// and then into that one's limit; done releases both.
+func (s *Supervised) acquire(ctx context.Context) (t *Supervised, done func(), err error) {
+	ok, instead := s.enter()
+	if !ok {
+		if instead != nil {
+			return instead.acquire(ctx)
+		}
+		return nil, nil, fmt.Errorf("%w: was removed from the configuration", ErrUnavailable)
+	}
 	release, err := s.limit.Acquire(ctx)
 	if err != nil {
+		s.leave()
 		if errors.Is(err, limit.ErrQueueFull) {
 			return nil, nil, fmt.Errorf("plugin %s: %w (plugins.max_concurrent = %d, max_queue = %d)", s.Name, err, s.spec.MaxConcurrent, s.spec.MaxQueue)
 		}
 		return nil, nil, err
 	}
-	p := s.cur.Load()
-	if p == nil {
-		release()
-		if s.parked.Load() {
-			return nil, nil, fmt.Errorf("%w: is parked after failing %d times in a row; the next try is within %s", ErrUnavailable, parkAfter, parkFor)
-		}
-		return nil, nil, fmt.Errorf("%w: is restarting", ErrUnavailable)
-	}
-	s.inFlight.Add(1)
-	return p, func() { s.inFlight.Add(-1); release() }, nil
+	return s, func() { release(); s.leave() }, nil
 }
 
-// serve puts a process into service, following its resource updates when
-// it offers resources.
-func (s *Supervised) serve(p *Plugin) {
+// CallTool runs a call on the current process, once the plugin's limit
+// admits it.
+func (s *Supervised) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
+	t, done, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	for {
+		p, err := t.process(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t.inFlight.Add(1)
+		res, err := p.CallTool(ctx, req, onEvent)
+		t.inFlight.Add(-1)
+		switch {
+		case errors.Is(err, errExited):
+			// The call never reached the plugin: it waits for the next
+			// process.
+			continue
+		case errors.Is(err, ErrUnavailable):
+			// The call may have run: it fails, but only once the host
+			// has seen the process go, so that calls sent after this
+			// one wait for the next process instead of failing too.
+			t.awaitExit(ctx, p)
+		}
+		return res, err
+	}
+}
+
+// admit admits a request other than a tool call (those retry on a process
+// that exits under them, see CallTool): it waits for the plugin's limit and
+// a process, and returns the process and the function to call when done.
+func (s *Supervised) admit(ctx context.Context) (*Plugin, func(), error) {
+	t, done, err := s.acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := t.process(ctx)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	t.inFlight.Add(1)
+	return p, func() { t.inFlight.Add(-1); done() }, nil
+}
+
+// process returns the process to run a call on, waiting while the plugin
+// restarts: a crash costs the calls it interrupted, not those that follow.
+// A process that has exited but is not yet replaced is waited past too.
+func (s *Supervised) process(ctx context.Context) (*Plugin, error) {
+	for {
+		s.stateMu.Lock()
+		p, parked, changed := s.cur.Load(), s.parked.Load(), s.changed
+		s.stateMu.Unlock()
+		switch {
+		case p != nil && !p.hasExited():
+			return p, nil
+		case parked:
+			return nil, fmt.Errorf("%w: is parked after failing %d times in a row; the next try is within %s", ErrUnavailable, parkAfter, parkFor)
+		}
+		select {
+		case <-changed:
+		case <-s.stop:
+			return nil, fmt.Errorf("%w: is stopping", ErrUnavailable)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting for it to restart: %w", ErrUnavailable, ctx.Err())
+		}
+	}
+}
+
+// awaitExit waits, after a call found p's connection broken, for the
+// process to be seen gone, up to maxPingTimeout or the call's end.
+func (s *Supervised) awaitExit(ctx context.Context, p *Plugin) {
+	t := time.NewTimer(maxPingTimeout)
+	defer t.Stop()
+	select {
+	case <-p.Exited():
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// setState publishes the current process (nil: none) and whether the
+// plugin is parked, waking the calls that wait for a process.
+func (s *Supervised) setState(p *Plugin, parked bool) {
+	s.stateMu.Lock()
+	wasHidden := s.Hidden()
 	s.cur.Store(p)
-	if len(s.Resources) > 0 || len(s.ResourceTemplates) > 0 {
-		go s.watchUpdates(p)
+	s.parked.Store(parked)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	hidden := s.Hidden()
+	s.stateMu.Unlock()
+	if hidden != wasHidden && s.opts.OnListChanged != nil {
+		s.opts.OnListChanged()
 	}
 }
 
@@ -158,7 +302,7 @@ func (s *Supervised) run(p *Plugin) {
 			p.Stop()
 			return
 		}
-		s.cur.Store(nil)
+		s.setState(nil, false)
 		if p = s.restart(); p == nil {
 			return
 		}
@@ -166,10 +310,24 @@ func (s *Supervised) run(p *Plugin) {
 	}
 }
 
+// serve puts a process into service, following its resource updates when
+// it offers resources.
+func (s *Supervised) serve(p *Plugin) {
+	s.setState(p, false)
+	if len(s.Resources) > 0 || len(s.ResourceTemplates) > 0 {
+		go s.watchUpdates(p)
+	}
+}
+
 // watch returns true when the process has died or stopped answering, false
 // when supervision is to stop.
 func (s *Supervised) watch(p *Plugin) bool {
-	tick := time.NewTicker(pingEvery)
+	every := s.spec.PingInterval
+	if every <= 0 {
+		every = 5 * time.Second // a spec not from config.Load
+	}
+	timeout := min(every, maxPingTimeout)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	failed := 0
 	for {
@@ -179,13 +337,12 @@ func (s *Supervised) watch(p *Plugin) bool {
 		case <-p.Exited():
 			return true
 		case <-tick.C:
-			if err := ping(p); err != nil {
+			if err := ping(p, timeout); err != nil {
 				failed++
 				s.log.Warn("plugin did not answer a health ping", "failed", failed, "of", pingFailures, "error", err)
 				if failed >= pingFailures {
 					s.log.Error("plugin is hung: killing it to restart it")
-					p.Stop()
-					<-p.Exited()
+					p.Kill()
 					return true
 				}
 				continue
@@ -196,14 +353,14 @@ func (s *Supervised) watch(p *Plugin) bool {
 }
 
 // ping bounds go-plugin's ping, which has no deadline of its own.
-func ping(p *Plugin) error {
+func ping(p *Plugin, timeout time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- p.Ping() }()
 	select {
 	case err := <-errc:
 		return err
-	case <-time.After(pingTimeout):
-		return errors.New("no answer within " + pingTimeout.String())
+	case <-time.After(timeout):
+		return errors.New("no answer within " + timeout.String())
 	}
 }
 
@@ -213,7 +370,9 @@ func (s *Supervised) restart() *Plugin {
 	for failures := 0; ; failures++ {
 		delay := backoff(failures)
 		if failures >= parkAfter {
-			s.parked.Store(true)
+			if !s.parked.Load() {
+				s.setState(nil, true)
+			}
 			delay = parkFor
 			s.log.Error("plugin keeps failing: parked", "failures", failures, "next_try_in", delay)
 		}
@@ -231,7 +390,6 @@ func (s *Supervised) restart() *Plugin {
 			s.log.Error("restarting plugin failed", "attempt", failures+1, "error", err)
 			continue
 		}
-		s.parked.Store(false)
 		s.restarts.Add(1)
 		s.log.Info("plugin restarted", "attempt", failures+1, "restarts", s.restarts.Load())
 		return p

@@ -28,6 +28,10 @@ type Backend interface {
 	CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, onEvent func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error)
 }
 
+// hider is a Backend that may take its tools off tools/list for a while (a
+// parked plugin, when plugins.when_parked says so).
+type hider interface{ Hidden() bool }
+
 // Source is one plugin's contribution to the catalog.
 type Source struct {
 	Plugin  string
@@ -208,12 +212,19 @@ func (r *Registry) Scopes() []string {
 // ErrBadCursor means a pagination cursor was not one this server issued.
 var ErrBadCursor = fmt.Errorf("invalid cursor: pass the nextCursor of the previous page, or none")
 
-// Page returns up to size tools that pass keep (nil keeps all), in name
-// order, starting after cursor, and the cursor of the next page ("" when
-// this is the last). A cursor names the last tool of its page, so pages stay
-// consistent when tools come and go between calls.
+// Page returns up to size tools that pass keep (nil keeps all) and whose
+// backend does not hide them, in name order, starting after cursor, and the
+// cursor of the next page ("" when this is the last). A cursor names the
+// last tool of its page, so pages stay consistent when tools come and go
+// between calls.
 func (r *Registry) Page(cursor string, size int, keep func(*Tool) bool) ([]*Tool, string, error) {
-	return page(r.sorted, func(t *Tool) string { return t.Name }, cursor, size, keep)
+	shown := func(t *Tool) bool {
+		if h, ok := t.Backend.(hider); ok && h.Hidden() {
+			return false
+		}
+		return keep == nil || keep(t)
+	}
+	return page(r.sorted, func(t *Tool) string { return t.Name }, cursor, size, shown)
 }
 
 // page pages through a list sorted by key, as Page describes.

@@ -258,8 +258,8 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, msg *jsonrpc.M
 // serveResponse takes a client's answer to a server-to-client request. None
 // are sent yet, so nothing waits for it; it must still come in a session.
 func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, caller *verify.Identity) {
-	if h.opts.Auth != nil {
-		h.opts.Auth.Allowed() // a response needs no scope
+	if h.auth() != nil {
+		h.auth().Allowed() // a response needs no scope
 	}
 	if _, ok := h.session(w, r, msg, caller); ok {
 		w.WriteHeader(http.StatusAccepted)
@@ -280,10 +280,10 @@ func (h *Handler) notify(s *session, req *dispatch.Request) {
 // refusal and returns false. With authorization off the caller is nil;
 // what names the request for the audit trail.
 func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, id jsonrpc.ID, what *dispatch.Request) (*verify.Identity, bool) {
-	if h.opts.Auth == nil {
+	if h.auth() == nil {
 		return nil, true
 	}
-	caller, refusal := h.opts.Auth.Authenticate(r)
+	caller, refusal := h.auth().Authenticate(r)
 	if refusal != nil {
 		h.refuse(w, r, refusal, id)
 		h.auditRefusal(what, refusal.Reason)
@@ -307,15 +307,15 @@ func methodOf(msg *jsonrpc.Message) string {
 // authorize checks that the caller holds the scopes the request needs; if
 // not, it sends the 403 step-up challenge and returns false.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request) bool {
-	if h.opts.Auth == nil {
+	if h.auth() == nil {
 		return true
 	}
 	need := h.d.RequiredScopes(req)
 	if len(auth.Missing(need, req.Caller.Scopes)) == 0 {
-		h.opts.Auth.Allowed()
+		h.auth().Allowed()
 		return true
 	}
-	h.refuse(w, r, h.opts.Auth.Forbid(req.Method, need, req.Caller.Scopes), msg.ID)
+	h.refuse(w, r, h.auth().Forbid(req.Method, need, req.Caller.Scopes), msg.ID)
 	h.auditRefusal(req, "insufficient_scope")
 	return false
 }

@@ -16,6 +16,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,7 @@ type Options struct {
 	MaxSessions        int
 	// Auth, when set, requires a valid bearer token on every POST and the
 	// tool's scopes on every tools/call. Nil serves without authorization.
+	// SetAuth replaces it while serving.
 	Auth   *auth.Authenticator
 	Logger *slog.Logger
 	// Registerer receives the session metrics.
@@ -52,18 +54,35 @@ type Handler struct {
 	guard    *guard
 	sessions *sessions
 	log      *slog.Logger
+	// authn is Options.Auth, swapped by SetAuth when a reload changes [auth].
+	authn atomic.Pointer[auth.Authenticator]
 }
 
 // New returns the endpoint's handler. Run its session expiry with Run.
 func New(d *dispatch.Server, opts Options) *Handler {
-	return &Handler{
+	h := &Handler{
 		d:        d,
 		opts:     opts,
 		guard:    newGuard(opts.AllowedOrigins, opts.AllowedHosts, opts.PublicURL, opts.Loopback),
 		sessions: newSessions(opts.SessionIdleTimeout, opts.MaxSessions, opts.Registerer),
 		log:      opts.Logger,
 	}
+	h.authn.Store(opts.Auth)
+	return h
 }
+
+// SetAuth replaces the authenticator for every later request. Whether
+// authorization is on cannot change while serving: a nil a is ignored when
+// one is set, and the reverse.
+func (h *Handler) SetAuth(a *auth.Authenticator) {
+	if (a == nil) != (h.authn.Load() == nil) {
+		return
+	}
+	h.authn.Store(a)
+}
+
+// auth is the authenticator in force, nil when authorization is off.
+func (h *Handler) auth() *auth.Authenticator { return h.authn.Load() }
 
 // Run expires idle sessions until ctx is done, then ends all sessions.
 func (h *Handler) Run(ctx context.Context) {
@@ -143,8 +162,8 @@ func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if h.opts.Auth != nil {
-		h.opts.Auth.Allowed()
+	if h.auth() != nil {
+		h.auth().Allowed()
 	}
 	if s, ok := h.sessions.get(id); !ok || !s.ownedBy(caller) || !h.sessions.remove(id) {
 		writeError(w, http.StatusNotFound, jsonrpc.NewError(jsonrpc.CodeSessionNotFound, "session not found"))

@@ -36,6 +36,9 @@ const (
 	PathRevoke    = "/oauth/revoke"
 )
 
+// Paths are every endpoint path the server may serve.
+var Paths = []string{PathAuthorize, PathToken, PathRegister, PathRevoke}
+
 // User may sign in on the consent page.
 type User struct {
 	Username     string

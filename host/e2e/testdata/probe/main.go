@@ -26,6 +26,7 @@ func main() {
 	probe = &sdk.Plugin{
 		Tools: []sdk.Tool{
 			envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool, touchTool,
+			allocTool,
 			askTool, sampleTool,
 		},
 		Prompts:           []sdk.Prompt{probePrompt},
@@ -221,5 +222,25 @@ var exitTool = sdk.Tool{
 	Handler: func(context.Context, *sdk.Call) (*sdk.Result, error) {
 		os.Exit(3)
 		return nil, nil
+	},
+}
+
+// alloc allocates the given number of MiB at once, as a plugin with a
+// leak would, and holds it until the call ends. It does not touch the
+// pages: the host's memory limit bounds address space, which untouched
+// pages take up too, so a test of it costs the machine no RAM.
+var allocTool = sdk.Tool{
+	Name:        "alloc",
+	Description: "Allocates the given number of MiB.",
+	InputSchema: json.RawMessage(`{"type":"object","properties":{"mib":{"type":"integer","minimum":1}},"required":["mib"],"additionalProperties":false}`),
+	Handler: func(_ context.Context, call *sdk.Call) (*sdk.Result, error) {
+		var in struct {
+			MiB int `json:"mib"`
+		}
+		if err := call.Decode(&in); err != nil {
+			return nil, err
+		}
+		held := make([]byte, in.MiB<<20)
+		return sdk.TextResult(fmt.Sprintf("allocated %d MiB", len(held)>>20)), nil
 	},
 }
