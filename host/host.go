@@ -86,7 +86,7 @@ type Host struct {
 	// authStore holds the authorization server's clients and grants; nil
 	// unless auth.server is on.
 	authStore *authserver.Store
-	reloads        reloadMetrics
+	reloads   reloadMetrics
 
 	// reloadMu serialises reloads with each other and with Close.
 	reloadMu  sync.Mutex

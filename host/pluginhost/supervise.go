@@ -102,9 +102,9 @@ func Supervise(ctx context.Context, spec config.Plugin, opts Options) (*Supervis
 	s := &Supervised{
 		Name: spec.Name, Tools: p.Tools, Prompts: p.Prompts, Resources: p.Resources, ResourceTemplates: p.ResourceTemplates,
 		spec: spec, opts: opts, digest: p.Digest,
-		log:     opts.Logger.With("plugin", spec.Name),
-		limit:   limit.New(spec.MaxConcurrent, spec.MaxQueue),
-		offer:   p.offer(), templates: templates,
+		log:   opts.Logger.With("plugin", spec.Name),
+		limit: limit.New(spec.MaxConcurrent, spec.MaxQueue),
+		offer: p.offer(), templates: templates,
 		changed: make(chan struct{}), idle: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
