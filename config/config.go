@@ -218,6 +218,9 @@ type Auth struct {
 	ResourceDocumentation string `koanf:"resource_documentation"`
 	// Local makes Toolgate an issuer of its own, for local use.
 	Local LocalIssuer `koanf:"local"`
+	// Server makes the local issuer a whole OAuth 2.1 authorization
+	// server; see AuthServer.
+	Server AuthServer `koanf:"server"`
 	// Issuers are the trusted authorization servers. Being an array of
 	// tables, they cannot be set from the environment.
 	Issuers []Issuer `koanf:"issuers"`

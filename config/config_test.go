@@ -116,6 +116,7 @@ func TestDefaults(t *testing.T) {
 				KeyFile:  "data/signing-key.pem",
 				TokenTTL: time.Hour,
 			},
+			Server: defaultAuthServer,
 		},
 		// Metrics on the main listener, with no token; the audit trail
 		// on, refusing calls it cannot record.
@@ -274,6 +275,7 @@ func TestFull(t *testing.T) {
 			Issuer:   "https://auth.example.com",
 			TokenTTL: 24 * time.Hour,
 		},
+		Server: defaultAuthServer,
 		Issuers: []Issuer{{
 			Issuer:       "https://kc.example.com/realms/main",
 			JWKSURL:      "https://kc.example.com/realms/main/protocol/openid-connect/certs",
@@ -566,6 +568,7 @@ func TestEnv(t *testing.T) {
 			check: func(c *Config) error {
 				a := c.Auth
 				a.Local = LocalIssuer{}
+				a.Server = AuthServer{}
 				return want(a, Auth{
 					Enabled:               true,
 					DefaultToolScopes:     []string{"tools:read"},
@@ -609,6 +612,13 @@ func TestEnv(t *testing.T) {
 			name: "local issuer turned off leaves none",
 			env:  map[string]string{"TOOLGATE_AUTH__LOCAL__ENABLED": "false"},
 			err:  "auth: " + noIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)",
+		},
+		{
+			name: "local issuer turned off under the authorization server",
+			file: "testdata/authserver.good.toml",
+			env:  map[string]string{"TOOLGATE_AUTH__LOCAL__ENABLED": "false"},
+			err: "auth: " + noIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)\n" +
+				"auth.server.enabled: " + noLocalIssuerReason + " (from TOOLGATE_AUTH__LOCAL__ENABLED)",
 		},
 		{
 			name: "auth turned on with no issuer",
@@ -864,8 +874,13 @@ func TestRepoConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The shipped file names the endpoint as people type it: localhost,
+	// which the listener's 127.0.0.1 would not say.
 	server := c.Server
-	server.AllowedOrigins, server.AllowedHosts = nil, nil
+	if server.PublicURL != "http://localhost:9000/mcp" {
+		t.Errorf("got public_url %q, want http://localhost:9000/mcp", server.PublicURL)
+	}
+	server.AllowedOrigins, server.AllowedHosts, server.PublicURL = nil, nil, ""
 	if !reflect.DeepEqual(server, defaults.Server) {
 		t.Errorf("got [server]\n%+v\nwant the defaults\n%+v", server, defaults.Server)
 	}
@@ -914,10 +929,16 @@ func TestRepoConfig(t *testing.T) {
 	if err := want(c.Tools, wantTools); err != nil {
 		t.Errorf("tools: %v", err)
 	}
-	// Auth on, with the local issuer; default_tool_scopes = [] is none,
+	// Auth on, with the local issuer and its authorization server, whose
+	// one user may grant every scope; default_tool_scopes = [] is none,
 	// as the default is.
 	wantAuth := defaults.Auth
 	wantAuth.DefaultToolScopes = []string{}
+	wantAuth.Server.Enabled = true
+	wantAuth.Server.Users = []AuthUser{{
+		Username: "alice", PasswordHash: "$2a$10$gWYdBK7jcg0DoynVKXd8fe6lzlTbLLz.hteQEq.setjK6vF4yrhbO",
+		Scopes: []string{"tools:echo", "files:read"},
+	}}
 	if err := want(c.Auth, wantAuth); err != nil {
 		t.Errorf("auth: %v", err)
 	}
@@ -1108,4 +1129,13 @@ func TestContentScopes(t *testing.T) {
 		!reflect.DeepEqual(c.Auth.DefaultResourceScopes, []string{"resources", "read"}) {
 		t.Errorf("got defaults %q and %q", c.Auth.DefaultPromptScopes, c.Auth.DefaultResourceScopes)
 	}
+}
+
+// defaultAuthServer is [auth.server] as a file without it loads.
+var defaultAuthServer = AuthServer{
+	StoreFile:               "data/authserver.db",
+	CodeTTL:                 time.Minute,
+	RefreshTokenTTL:         720 * time.Hour,
+	DynamicRegistration:     true,
+	ClientMetadataDocuments: true,
 }

@@ -48,6 +48,16 @@ var defaults = map[string]any{
 			"key_file":  "data/signing-key.pem",
 			"token_ttl": "1h",
 		},
+		// Off unless the file turns it on, as the local issuer it needs.
+		"server": map[string]any{
+			"enabled":                   false,
+			"store_file":                "data/authserver.db",
+			"code_ttl":                  "1m",
+			"refresh_token_ttl":         "720h",
+			"dynamic_registration":      true,
+			"client_metadata_documents": true,
+			"dev_http_client_ids":       false,
+		},
 	},
 	"metrics": map[string]any{
 		"enabled":          true,

@@ -52,6 +52,7 @@ func (c *Config) validate(bad []string, set map[string]string) []Problem {
 	v.prompts(c.Prompts)
 	v.resources(c.Resources)
 	v.auth(c)
+	v.authServer(c)
 	v.metrics(c)
 	v.audit(c.Audit)
 	return v.problems

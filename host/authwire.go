@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/host/auth"
+	"github.com/toolgate/toolgate/host/auth/authserver"
 	"github.com/toolgate/toolgate/host/auth/localissuer"
 	"github.com/toolgate/toolgate/host/auth/verify"
 	"github.com/toolgate/toolgate/host/registry"
@@ -24,14 +26,24 @@ type authSetup struct {
 	authenticator *auth.Authenticator
 	verifier      *verify.Verifier
 	routes        map[string]http.Handler
+	store         *authserver.Store // nil unless auth.server is on
+}
+
+// close releases what authorization holds open.
+func (a *authSetup) close() {
+	a.verifier.Close()
+	if a.store != nil {
+		a.store.Close()
+	}
 }
 
 // setupAuth builds the resource server from [auth]. The local issuer's key
 // is created on first start.
-func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, h *Host, registerer prometheus.Registerer) (*authSetup, error) {
+func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, h *Host, registerer prometheus.Registerer) (_ *authSetup, err error) {
 	canonical := cfg.CanonicalURL()
 	var issuers []verify.IssuerConfig
 	var servers []string
+	var store *authserver.Store
 	routes := map[string]http.Handler{}
 	if cfg.Auth.Local.Enabled {
 		li, err := localissuer.Open(cfg.KeyFilePath(), cfg.LocalIssuerURL())
@@ -49,6 +61,19 @@ func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, 
 		}
 		routes["/.well-known/jwks.json"] = auth.PublicJSON(jwks)
 		routes["/.well-known/oauth-authorization-server"] = auth.PublicJSON(localissuer.Metadata(li.URL, resourceScopes(reg)))
+		if cfg.Auth.Server.Enabled {
+			srv, st, err := setupAuthServer(cfg, li, reg, h, registerer)
+			if err != nil {
+				return nil, err
+			}
+			store = st
+			defer func() {
+				if err != nil {
+					store.Close()
+				}
+			}()
+			maps.Copy(routes, srv.Routes())
+		}
 	}
 	for _, iss := range cfg.Auth.Issuers {
 		issuers = append(issuers, issuerConfig(cfg, iss))
@@ -103,7 +128,7 @@ func setupAuth(ctx context.Context, cfg *config.Config, reg *registry.Registry, 
 	for _, p := range []string{prmPath, "/.well-known/oauth-protected-resource" + cfg.Server.Path, "/.well-known/oauth-protected-resource"} {
 		routes[p] = a.MetadataHandler()
 	}
-	return &authSetup{authenticator: a, verifier: v, routes: routes}, nil
+	return &authSetup{authenticator: a, verifier: v, routes: routes, store: store}, nil
 }
 
 // resourceScopes are the scopes a tool needs, as published: never

@@ -268,7 +268,7 @@ func (h *Host) Close() {
 		}
 	}
 	if h.auth != nil {
-		h.auth.verifier.Close()
+		h.auth.close()
 	}
 	pluginhost.StopAll(h.plugins)
 }

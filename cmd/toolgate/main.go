@@ -3,6 +3,7 @@
 //	toolgate [serve] [--config mcp.toml]   serve MCP (the default command)
 //	toolgate check   [--config mcp.toml]   validate the config, start each plugin, print the tools
 //	toolgate token   --sub NAME [--scope S] mint a token from the local issuer
+//	toolgate hash-password                 hash a password for [[auth.server.users]]
 //	toolgate audit verify FILE...          check an audit trail's hash chain
 //	toolgate version                       print the version
 package main
@@ -30,6 +31,10 @@ commands:
   check     validate the config, start every plugin, print the tool table
   token     mint an access token from the local issuer (auth.local), for testing:
               toolgate token --sub alice --scope "tools:echo files:read" [--ttl 1h]
+  hash-password
+            print the bcrypt hash of a password read from standard input, for
+            password_hash in [[auth.server.users]] or secret_hash in
+            [[auth.server.clients]]
   audit     verify audit trail files, oldest first:
               toolgate audit verify data/audit.log.1 data/audit.log
   version   print the version
@@ -54,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return check(args, stdout, stderr)
 	case "token":
 		return token(args, stdout, stderr)
+	case "hash-password":
+		return hashPassword(args, os.Stdin, stdout, stderr)
 	case "audit":
 		return auditCmd(args, stdout, stderr)
 	case "version":
