@@ -82,10 +82,16 @@ func checkNode(t *testing.T) {
 func runNode(t *testing.T, out any, script string, args ...string) {
 	t.Helper()
 	checkNode(t)
+	runNodeIn(t, tsclientDir, out, script, args...)
+}
+
+// runNodeIn runs script in dir with node, as runNode does.
+func runNodeIn(t *testing.T, dir string, out any, script string, args ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
-	cmd.Dir = tsclientDir
+	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stdout, stderr bytes.Buffer
