@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,10 +30,10 @@ func checkBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("Chromium is not installed at %s (%v): %s", chromiumPath, err, browserHint)
 	}
-	if _, err := os.Stat(filepath.Join(browserDir, "node_modules", "playwright-core", "package.json")); err != nil {
-		t.Fatalf("playwright-core is not installed (%v): %s", err, browserHint)
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is not installed (%v); the browser test needs Node.js 20 or later: %s", err, browserHint)
 	}
-	checkNode(t)
+	checkPinned(t, browserDir, "playwright-core", browserHint)
 }
 
 // browserConsent is what testdata/browser/consent.mjs prints.
