@@ -13,9 +13,9 @@
 // challenged scopes, granted in full this time, and the call succeeds.
 // Prints what happened as JSON; no token or code is printed.
 //
-// The provider keeps no refresh token: with one, the SDK answers a 403 by
-// refreshing, which cannot widen a grant, and gives up when the same 403
-// comes back.
+// The provider keeps no refresh token: with one, this SDK version answers a
+// 403 by refreshing, which cannot widen a grant (RFC 6749 §6), and gives up
+// when the same 403 comes back (typescript-sdk issue 2255).
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
