@@ -55,25 +55,33 @@ func checkNode(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatalf("node is not installed (%v); the TypeScript SDK tests need Node.js 20 or later and its packages: %s", err, npmHint)
 	}
-	var pkg struct {
+	checkPinned(t, tsclientDir, "@modelcontextprotocol/sdk", npmHint)
+}
+
+// checkPinned fails the test unless the Node project in dir has pkg
+// installed at the version its package.json pins; hint says how to
+// install it.
+func checkPinned(t *testing.T, dir, pkg, hint string) {
+	t.Helper()
+	var manifest struct {
 		Dependencies map[string]string `json:"dependencies"`
 	}
-	b, err := os.ReadFile(filepath.Join(tsclientDir, "package.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustUnmarshal(t, b, &pkg)
-	want := pkg.Dependencies["@modelcontextprotocol/sdk"]
+	mustUnmarshal(t, b, &manifest)
+	want := manifest.Dependencies[pkg]
 	var installed struct {
 		Version string `json:"version"`
 	}
-	b, err = os.ReadFile(filepath.Join(tsclientDir, "node_modules", "@modelcontextprotocol", "sdk", "package.json"))
+	b, err = os.ReadFile(filepath.Join(dir, "node_modules", filepath.FromSlash(pkg), "package.json"))
 	if err != nil {
-		t.Fatalf("the TypeScript SDK is not installed (%v): %s", err, npmHint)
+		t.Fatalf("%s is not installed (%v): %s", pkg, err, hint)
 	}
 	mustUnmarshal(t, b, &installed)
 	if installed.Version != want {
-		t.Fatalf("node_modules holds @modelcontextprotocol/sdk %s, package.json pins %s: %s", installed.Version, want, npmHint)
+		t.Fatalf("node_modules holds %s %s, package.json pins %s: %s", pkg, installed.Version, want, hint)
 	}
 }
 
@@ -82,10 +90,16 @@ func checkNode(t *testing.T) {
 func runNode(t *testing.T, out any, script string, args ...string) {
 	t.Helper()
 	checkNode(t)
+	runNodeIn(t, tsclientDir, out, script, args...)
+}
+
+// runNodeIn runs script in dir with node, as runNode does.
+func runNodeIn(t *testing.T, dir string, out any, script string, args ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
-	cmd.Dir = tsclientDir
+	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stdout, stderr bytes.Buffer
