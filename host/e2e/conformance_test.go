@@ -391,18 +391,15 @@ var expectedConformanceFailures = map[string]string{
 
 	// Prompts, resources and completions: not in the plugin contract yet.
 	"completion-complete":           "completion/complete is not served",
-	"prompts-list":                  "prompts are not served",
 	"prompts-get-simple":            "prompts are not served",
 	"prompts-get-with-args":         "prompts are not served",
 	"prompts-get-embedded-resource": "prompts are not served",
 	"prompts-get-with-image":        "prompts are not served",
-	"resources-list":                "resources are not served",
 	"resources-read-text":           "resources are not served",
 	"resources-read-binary":         "resources are not served",
 	"resources-templates-read":      "resources are not served",
 	"resources-subscribe":           "resources and their subscriptions are not served",
 	"resources-unsubscribe":         "resources and their subscriptions are not served",
-	"caching":                       "prompts/list, resources/list and resources/templates/list are not served",
 
 	// Input requests: a plugin cannot ask the client for anything yet, so
 	// plugins/everything has no test_sampling, test_elicitation*,

@@ -46,8 +46,9 @@ func TestReloadScopes(t *testing.T) {
 		ScopesSupported []string `json:"scopes_supported"`
 	}
 	mustUnmarshal(t, r.Body, &prm)
-	if !slices.Equal(prm.ScopesSupported, []string{"tools:other"}) {
-		t.Errorf("after the reload scopes_supported is %v, want [tools:other]", prm.ScopesSupported)
+	// prompts:echo is echo_prompt's, which the reload left alone.
+	if !slices.Equal(prm.ScopesSupported, []string{"prompts:echo", "tools:other"}) {
+		t.Errorf("after the reload scopes_supported is %v, want [prompts:echo tools:other]", prm.ScopesSupported)
 	}
 	// The rebuilt authorization's metrics replaced the old ones.
 	if got := h.metric(t, `toolgate_auth_decisions_total{reason="insufficient_scope",result="refused"}`); got != "1" {
