@@ -98,6 +98,7 @@ func TestDefaults(t *testing.T) {
 			SessionIdleTimeout: 30 * time.Minute,
 			DrainTimeout:       30 * time.Second,
 			MaxSessions:        10000,
+			ReplayEvents:       256,
 			PageSize:           100,
 		},
 		Log: Log{Level: "info", Format: "text"},
@@ -219,6 +220,7 @@ func TestFull(t *testing.T) {
 		SessionIdleTimeout: time.Hour,
 		DrainTimeout:       10 * time.Minute,
 		MaxSessions:        5,
+		ReplayEvents:       0,
 		PageSize:           1000,
 		Instructions:       "Use echo to test.",
 	}

@@ -139,6 +139,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 		Loopback:           isLoopbackListen(cfg.Server.Listen),
 		SessionIdleTimeout: cfg.Server.SessionIdleTimeout,
 		MaxSessions:        cfg.Server.MaxSessions,
+		ReplayEvents:       cfg.Server.ReplayEvents,
 		Auth:               authenticator,
 		Logger:             log.With("component", "transport"),
 		Registerer:         h.metrics,
@@ -202,6 +203,9 @@ func (h *Host) Serve(ctx context.Context, ln net.Listener, drain time.Duration) 
 	sessCtx, stopSessions := context.WithCancel(context.Background())
 	defer stopSessions()
 	go h.transport.Run(sessCtx)
+	// GET and listen streams never end by themselves: they close as the
+	// shutdown begins, so that draining waits only for running requests.
+	srv.RegisterOnShutdown(h.transport.CloseStreams)
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()

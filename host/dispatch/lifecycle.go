@@ -23,7 +23,10 @@ func SupportedVersions() []string { return slices.Concat(ModernVersions, Session
 func IsModernVersion(v string) bool  { return slices.Contains(ModernVersions, v) }
 func IsSessionVersion(v string) bool { return slices.Contains(SessionVersions, v) }
 
-var capabilities = json.RawMessage(`{"tools":{}}`)
+// capabilities are the same in both eras: tools whose list may change (a
+// config reload), and log messages forwarded from plugins (deprecated in
+// 2026-07-28, yet still how its _meta logLevel is answered).
+var capabilities = json.RawMessage(`{"logging":{},"tools":{"listChanged":true}}`)
 
 type initializeResult struct {
 	ProtocolVersion string          `json:"protocolVersion"`

@@ -25,6 +25,7 @@ type observer struct {
 // counted as "other".
 var methods = map[string]bool{
 	"initialize": true, "ping": true, "server/discover": true, "tools/list": true, "tools/call": true,
+	"logging/setLevel": true, "resources/subscribe": true, "resources/unsubscribe": true, "subscriptions/listen": true,
 }
 
 func newObserver(reg prometheus.Registerer, log *slog.Logger) *observer {

@@ -52,6 +52,12 @@ type Params struct {
 	Cursor *string `json:"cursor"`
 	// notifications/cancelled: the id of the request to cancel, as written
 	RequestID json.RawMessage `json:"requestId"`
+	// logging/setLevel
+	Level *string `json:"level"`
+	// resources/subscribe, resources/unsubscribe
+	URI *string `json:"uri"`
+	// subscriptions/listen
+	Notifications *ListenFilter `json:"notifications"`
 	// initialize
 	ProtocolVersion *string         `json:"protocolVersion"`
 	Capabilities    json.RawMessage `json:"capabilities"`

@@ -123,7 +123,7 @@ func (s *Server) runTool(ctx context.Context, r *Request, tool *registry.Tool, a
 		Arguments: args,
 		Caller:    callerProto(r.Caller),
 		RequestId: r.RequestID,
-	}, nil)
+	}, s.events(r, tool))
 	if ctx.Err() == context.DeadlineExceeded {
 		// The plugin shares the deadline and may answer first with an
 		// error of its own; the call still timed out.

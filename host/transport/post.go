@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -99,17 +98,19 @@ func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonr
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	result, jerr := h.d.Handle(r.Context(), req)
-	if jerr != nil {
-		jerr.ID = msg.ID
-		status := http.StatusOK
-		if jerr.Code == jsonrpc.CodeMethodNotFound {
-			status = http.StatusNotFound
+	if l := req.Params.Meta.LogLevel; l != nil {
+		if !dispatch.ValidLogLevel(*l) {
+			writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeInvalidParams,
+				fmt.Sprintf("params._meta[%q] must be one of debug, info, notice, warning, error, critical, alert, emergency", "io.modelcontextprotocol/logLevel")))
+			return
 		}
-		writeError(w, status, jerr)
+		req.LogLevel = *l
+	}
+	if req.Method == "subscriptions/listen" {
+		h.listen(w, r, msg, req)
 		return
 	}
-	writeResult(w, msg.ID, result)
+	h.call(w, r, msg, req, nil)
 }
 
 // checkModernHeaders enforces that MCP-Protocol-Version, Mcp-Method and
@@ -164,14 +165,36 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request, msg *json
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	defer s.track(msg.ID.String(), cancel)()
-	result, jerr := h.d.Handle(ctx, req)
+	switch req.Method {
+	case "logging/setLevel", "resources/subscribe", "resources/unsubscribe":
+		h.sessionState(w, r, msg, req, s)
+		return
+	}
+	// Until the client sets a level it gets every log message, as the
+	// reference servers do.
+	req.LogLevel = s.logLevel()
+	if req.LogLevel == "" {
+		req.LogLevel = "debug"
+	}
+	h.call(w, r, msg, req, s)
+}
+
+// sessionState answers the requests that change what a session receives:
+// its log level and its resource subscriptions.
+func (h *Handler) sessionState(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request, s *session) {
+	result, jerr := h.d.Handle(r.Context(), req)
 	if jerr != nil {
 		jerr.ID = msg.ID
 		writeError(w, http.StatusOK, jerr)
 		return
+	}
+	switch req.Method {
+	case "logging/setLevel":
+		s.setLogLevel(*req.Params.Level)
+	case "resources/subscribe":
+		s.subscribe(*req.Params.URI, true)
+	case "resources/unsubscribe":
+		s.subscribe(*req.Params.URI, false)
 	}
 	writeResult(w, msg.ID, result)
 }
@@ -229,15 +252,22 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, msg *jsonrpc.M
 	return s, true
 }
 
-// serveResponse takes a client's answer to a server-to-client request. None
-// are sent yet, so nothing waits for it; it must still come in a session.
+// serveResponse takes a client's answer to a server-to-client request and
+// hands it to the request that waits for it. It must come in the session
+// the request was sent in; an answer nothing waits for (it came too late)
+// is accepted and dropped.
 func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, caller *verify.Identity) {
 	if h.opts.Auth != nil {
 		h.opts.Auth.Allowed() // a response needs no scope
 	}
-	if _, ok := h.session(w, r, msg, caller); ok {
-		w.WriteHeader(http.StatusAccepted)
+	s, ok := h.session(w, r, msg, caller)
+	if !ok {
+		return
 	}
+	if !s.deliver(msg) {
+		h.log.Debug("dropped a response nothing waits for", "id", msg.ID.String())
+	}
+	w.WriteHeader(http.StatusAccepted)
 }
 
 // notify handles a session-era notification.

@@ -1,0 +1,132 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/toolgate/toolgate/host/dispatch"
+	"github.com/toolgate/toolgate/host/jsonrpc"
+)
+
+// Why a request's context ended early; a request cancelled for any of them
+// gets no answer.
+var (
+	errCancelled  = errors.New("request cancelled by the client")
+	errClientGone = errors.New("the client closed the connection")
+	errShutdown   = errors.New("the server is shutting down")
+)
+
+// call runs a request and sends its answer: plain JSON when nothing else
+// was sent first, else an SSE stream of the request's notifications (and,
+// in a session, its requests to the client) ending with the answer.
+//
+// s is the session, nil for 2026-07-28. A 2026-07-28 client that closes the
+// connection cancels the request. A session-era client may drop a stream
+// and resume it (2025-11-25: disconnection is not cancellation); only a
+// client gone before anything was streamed cancels, since nothing then
+// could be resumed.
+func (h *Handler) call(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request, s *session) {
+	var st *stream
+	if s != nil {
+		var ok bool
+		if st, ok = s.newStream(w, h.streamsOpen); !ok {
+			writeError(w, http.StatusNotFound, withID(msg, jsonrpc.CodeSessionNotFound, "session not found: it ended"))
+			return
+		}
+	} else {
+		st = &stream{kind: kindPost, open: h.streamsOpen, w: w}
+	}
+	defer st.end()
+
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	defer cancel(nil)
+	defer context.AfterFunc(h.life, func() { cancel(errShutdown) })()
+	defer context.AfterFunc(r.Context(), func() {
+		if !st.detach(nil) {
+			cancel(errClientGone)
+		}
+	})()
+	if s != nil {
+		defer s.track(msg.ID.String(), func() { cancel(errCancelled) })()
+	}
+	req.Peer = &peer{st: st, sess: s}
+	defer h.stopKeepAlive(st)()
+
+	result, jerr := h.d.Handle(ctx, req)
+	if ctx.Err() != nil {
+		// Nothing more is sent for a cancelled request.
+		h.log.Debug("request ended without an answer", "request_id", req.RequestID, "method", req.Method, "cause", context.Cause(ctx))
+		return
+	}
+	if jerr != nil {
+		jerr.ID = msg.ID
+		status := http.StatusOK
+		if req.Modern && jerr.Code == jsonrpc.CodeMethodNotFound {
+			status = http.StatusNotFound
+		}
+		st.answer(status, jsonrpc.EncodeError(jerr))
+		return
+	}
+	body, err := jsonrpc.EncodeResult(msg.ID, result)
+	if err != nil {
+		e := withID(msg, jsonrpc.CodeInternalError, "encoding the result: "+err.Error())
+		st.answer(http.StatusInternalServerError, jsonrpc.EncodeError(e))
+		return
+	}
+	st.answer(http.StatusOK, body)
+}
+
+// stopKeepAlive starts the stream's keep-alive comments and returns what
+// stops them.
+func (h *Handler) stopKeepAlive(st *stream) func() { return st.keepAliveEvery(h.keepAlive) }
+
+// peer is the dispatch.Peer of one POST: its stream, and its session when
+// it has one.
+type peer struct {
+	st   *stream
+	sess *session
+}
+
+// serverRequests numbers the server's requests to clients.
+var serverRequests atomic.Uint64
+
+func (p *peer) Notify(method string, params any) error {
+	body, err := jsonrpc.EncodeNotification(method, params)
+	if err != nil {
+		return err
+	}
+	p.st.send(body, false)
+	return nil
+}
+
+// Request sends a request to the client on the POST's stream and waits for
+// the client to POST its answer. Only the session era has this channel;
+// 2026-07-28 embeds such requests in results instead.
+func (p *peer) Request(ctx context.Context, method string, params any) (json.RawMessage, error) {
+	if p.sess == nil {
+		return nil, dispatch.ErrNoBackChannel
+	}
+	id := jsonrpc.StringID("toolgate-" + strconv.FormatUint(serverRequests.Add(1), 10))
+	body, err := jsonrpc.EncodeRequest(id, method, params)
+	if err != nil {
+		return nil, err
+	}
+	answer, done := p.sess.await(id)
+	defer done()
+	if !p.st.send(body, false) {
+		return nil, dispatch.ErrNoBackChannel
+	}
+	select {
+	case m := <-answer:
+		if m.Error != nil {
+			return nil, m.Error
+		}
+		return m.Result, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
