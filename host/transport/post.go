@@ -89,6 +89,10 @@ func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonr
 		writeError(w, http.StatusBadRequest, jerr)
 		return
 	}
+	if jerr := h.checkParamHeaders(r.Header, msg, req); jerr != nil {
+		writeError(w, http.StatusBadRequest, jerr)
+		return
+	}
 	if req.Params.Meta.ClientCapabilities == nil {
 		writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeInvalidParams,
 			fmt.Sprintf("params._meta[%q] is required", "io.modelcontextprotocol/clientCapabilities")))
