@@ -123,8 +123,8 @@ scopes = []
 			t.Errorf("row %s: got %q, want %q", tool, got, w)
 		}
 	}
-	if !strings.Contains(stdout, "OK, 3 plugins, 13 tools") {
-		t.Errorf("got\n%s\nwant OK, 3 plugins, 13 tools", stdout)
+	if !strings.Contains(stdout, "OK, 3 plugins, 15 tools") {
+		t.Errorf("got\n%s\nwant OK, 3 plugins, 15 tools", stdout)
 	}
 }
 

@@ -178,4 +178,3 @@ func (h *Handler) NotifyResourceUpdated(uri string) {
 		}
 	}
 }
-

@@ -28,7 +28,9 @@ type stream struct {
 	w  http.ResponseWriter // a POST's own response, until it starts
 	// conn is the connection events go to: nil before the start and
 	// while no client is attached.
-	conn     *sseConn
+	conn *sseConn
+	// own is the connection of the POST's own response, once started.
+	own      *sseConn
 	started  bool
 	finished bool
 }
@@ -58,6 +60,7 @@ func (st *stream) startLocked() {
 	}
 	st.started = true
 	st.conn = startSSE(st.w, st.open, st.kind)
+	st.own = st.conn
 	st.w = nil
 	if st.sess != nil && st.sess.primes() {
 		st.writeLocked(eventID(st.key, st.sess.log.next()), retryMillis, nil)
@@ -149,14 +152,14 @@ func (st *stream) dropLocked() {
 	}
 }
 
-// detach lets go of c when it is still the stream's connection: its client
-// went away. It reports whether the stream goes on without it, which a
+// detach lets go of c (nil: the POST's own connection) when it is still
+// the stream's connection: its client went away. It reports whether the stream goes on without it, which a
 // session's started stream does, to be resumed.
 func (st *stream) detach(c *sseConn) (goesOn bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if c == nil {
-		c = st.conn
+		c = st.own
 	}
 	if c != nil && st.conn == c {
 		st.dropLocked()
