@@ -97,12 +97,21 @@ func (h *Handler) listen(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Me
 		filter:  result.(dispatch.ListenFilter),
 		closing: make(chan struct{}),
 	}
+	ack, err := jsonrpc.EncodeNotification("notifications/subscriptions/acknowledged",
+		map[string]any{"_meta": l.meta(), "notifications": l.filter})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, withID(msg, jsonrpc.CodeInternalError, "encoding the acknowledgement: "+err.Error()))
+		return
+	}
 	defer l.st.end()
-	l.notify("notifications/subscriptions/acknowledged", map[string]any{"notifications": l.filter})
-	ended := l.st.connEnded()
-	// Registered after the acknowledgement: nothing may come before it.
+	// Registered while the acknowledgement is written, under the stream's
+	// lock: no notification can come before it, and none is missed.
+	l.st.mu.Lock()
 	h.listeners.add(l)
+	l.st.sendLocked(ack, false)
+	l.st.mu.Unlock()
 	defer h.listeners.remove(l)
+	ended := l.st.connEnded()
 	defer l.st.keepAliveEvery(h.keepAlive)()
 	select {
 	case <-r.Context().Done():

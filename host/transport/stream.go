@@ -90,6 +90,10 @@ func (st *stream) writeLocked(id string, retry int, data []byte) {
 func (st *stream) send(data []byte, final bool) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	return st.sendLocked(data, final)
+}
+
+func (st *stream) sendLocked(data []byte, final bool) bool {
 	if st.finished {
 		return false
 	}
