@@ -23,7 +23,7 @@ var defaults = map[string]any{
 		// Enough for a long call's progress and log messages while its
 		// client reconnects; a session holds at most this many events.
 		"replay_events": int64(256),
-		"page_size":            int64(100),
+		"page_size":     int64(100),
 		// Long enough for most calls to end; a stuck one does not hold
 		// a restart up for good.
 		"drain_timeout": "30s",
