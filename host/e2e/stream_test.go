@@ -11,9 +11,13 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // sseEvent is one server-sent event as a client reads it.
@@ -468,6 +472,103 @@ func TestParamHeaders(t *testing.T) {
 				return
 			}
 			wantError(t, r, http.StatusBadRequest, -32020, tt.reject)
+		})
+	}
+}
+
+// TestSDKClientStreaming has the official Go SDK client receive a call's
+// progress and log notifications, send Mcp-Param headers, and cancel a call,
+// in both eras.
+func TestSDKClientStreaming(t *testing.T) {
+	marks := t.TempDir()
+	h := startHost(t, hostConfig("", probePlugin(`PROBE_MARK_DIR = `+tomlString(marks))))
+	for _, version := range []string{sessionVersion, modernVersion} {
+		t.Run(version, func(t *testing.T) {
+			var (
+				mu       sync.Mutex
+				progress []float64
+				levels   []string
+			)
+			client := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1.0.0"}, &mcp.ClientOptions{
+				ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+					mu.Lock()
+					progress = append(progress, r.Params.Progress)
+					mu.Unlock()
+				},
+				LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
+					mu.Lock()
+					levels = append(levels, string(r.Params.Level))
+					mu.Unlock()
+				},
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: h.url, MaxRetries: -1},
+				&mcp.ClientSessionOptions{ProtocolVersion: version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+
+			params := &mcp.CallToolParams{Name: "stream", Arguments: map[string]any{"steps": 3}}
+			params.SetProgressToken("sdk-" + version)
+			if version == sessionVersion {
+				if err := cs.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "alert"}); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				params.Meta["io.modelcontextprotocol/logLevel"] = "alert"
+			}
+			res, err := cs.CallTool(ctx, params)
+			if err != nil || res.IsError {
+				t.Fatalf("stream: %v %+v", err, res)
+			}
+			// Notifications may be handled just after the result.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				mu.Lock()
+				p, l := slices.Clone(progress), slices.Clone(levels)
+				mu.Unlock()
+				if len(p) == 3 && len(l) == 6 {
+					if !slices.Equal(p, []float64{1, 2, 3}) || !slices.Equal(l, []string{"alert", "emergency", "alert", "emergency", "alert", "emergency"}) {
+						t.Errorf("got progress %v and log levels %v", p, l)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("got progress %v and log levels %v, want 3 steps and alert, emergency each step", p, l)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+
+			if version == modernVersion {
+				// The SDK mirrors x-mcp-header parameters into headers,
+				// once tools/list told it which.
+				if _, err := cs.ListTools(ctx, nil); err != nil {
+					t.Fatal(err)
+				}
+				res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "header",
+					Arguments: map[string]any{"region": "Zürich", "count": 3, "opts": map[string]any{"verbose": true}}})
+				if err != nil || res.IsError {
+					t.Fatalf("header: %v %+v", err, res)
+				}
+			}
+
+			mark := "sdk-cancel-" + version
+			callCtx, cancelCall := context.WithCancel(ctx)
+			errc := make(chan error, 1)
+			go func() {
+				_, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: "slow", Arguments: map[string]any{"seconds": 60, "mark": mark}})
+				errc <- err
+			}()
+			waitFile(t, filepath.Join(marks, mark+".started"), 10*time.Second)
+			cancelCall()
+			if got := waitFile(t, filepath.Join(marks, mark), 10*time.Second); !strings.Contains(got, "canceled") {
+				t.Errorf("got marker %q, want the plugin's context cancelled", got)
+			}
+			if err := <-errc; err == nil {
+				t.Errorf("the cancelled call returned no error")
+			}
 		})
 	}
 }
