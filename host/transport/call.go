@@ -42,19 +42,23 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Mess
 	}
 	defer st.end()
 
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	parent := r.Context()
+	if s != nil {
+		parent = context.WithoutCancel(parent)
+	}
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	defer context.AfterFunc(h.life, func() { cancel(errShutdown) })()
-	defer context.AfterFunc(r.Context(), func() {
-		if !st.detach(nil) {
-			cancel(errClientGone)
-		}
-	})()
 	if s != nil {
+		defer context.AfterFunc(r.Context(), func() {
+			if !st.detach(nil) {
+				cancel(errClientGone)
+			}
+		})()
 		defer s.track(msg.ID.String(), func() { cancel(errCancelled) })()
 	}
-	req.Peer = &peer{st: st, sess: s}
-	defer h.stopKeepAlive(st)()
+	req.Peer = st
+	defer st.keepAliveEvery(h.keepAlive)()
 
 	result, jerr := h.d.Handle(ctx, req)
 	if ctx.Err() != nil {
@@ -80,34 +84,27 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Mess
 	st.answer(http.StatusOK, body)
 }
 
-// stopKeepAlive starts the stream's keep-alive comments and returns what
-// stops them.
-func (h *Handler) stopKeepAlive(st *stream) func() { return st.keepAliveEvery(h.keepAlive) }
-
-// peer is the dispatch.Peer of one POST: its stream, and its session when
-// it has one.
-type peer struct {
-	st   *stream
-	sess *session
-}
+// A POST's stream is the dispatch.Peer of its request.
+var _ dispatch.Peer = (*stream)(nil)
 
 // serverRequests numbers the server's requests to clients.
 var serverRequests atomic.Uint64
 
-func (p *peer) Notify(method string, params any) error {
+// Notify sends a notification of the request on its stream.
+func (st *stream) Notify(method string, params any) error {
 	body, err := jsonrpc.EncodeNotification(method, params)
 	if err != nil {
 		return err
 	}
-	p.st.send(body, false)
+	st.send(body, false)
 	return nil
 }
 
 // Request sends a request to the client on the POST's stream and waits for
 // the client to POST its answer. Only the session era has this channel;
 // 2026-07-28 embeds such requests in results instead.
-func (p *peer) Request(ctx context.Context, method string, params any) (json.RawMessage, error) {
-	if p.sess == nil {
+func (st *stream) Request(ctx context.Context, method string, params any) (json.RawMessage, error) {
+	if st.sess == nil {
 		return nil, dispatch.ErrNoBackChannel
 	}
 	id := jsonrpc.StringID("toolgate-" + strconv.FormatUint(serverRequests.Add(1), 10))
@@ -115,9 +112,9 @@ func (p *peer) Request(ctx context.Context, method string, params any) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	answer, done := p.sess.await(id)
+	answer, done := st.sess.await(id)
 	defer done()
-	if !p.st.send(body, false) {
+	if !st.send(body, false) {
 		return nil, dispatch.ErrNoBackChannel
 	}
 	select {

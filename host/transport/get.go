@@ -54,8 +54,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 	if fresh {
 		st.prime()
 	}
-	stop := st.keepAliveEvery(h.keepAlive)
-	defer stop()
+	defer st.keepAliveEvery(h.keepAlive)()
 	select {
 	case <-c.ended:
 	case <-r.Context().Done():

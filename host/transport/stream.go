@@ -33,6 +33,10 @@ type stream struct {
 	own      *sseConn
 	started  bool
 	finished bool
+	// ka sends keep-alives every kaEvery until kaStopped.
+	ka        *time.Timer
+	kaEvery   time.Duration
+	kaStopped bool
 }
 
 // eventID names an event: its stream and its place in the session.
@@ -206,30 +210,34 @@ func (st *stream) keepAlive() bool {
 	return true
 }
 
-// keepAliveEvery runs keepAlive every d until the stream ends or stop is
-// called.
+// keepAliveEvery sends a keep-alive every d until the stream ends or stop
+// is called; while it runs, calling it again does nothing.
 func (st *stream) keepAliveEvery(d time.Duration) (stop func()) {
-	var (
-		mu      sync.Mutex
-		t       *time.Timer
-		stopped bool
-	)
-	mu.Lock()
-	defer mu.Unlock()
-	t = time.AfterFunc(d, func() {
-		if st.keepAlive() {
-			mu.Lock()
-			if !stopped {
-				t.Reset(d)
-			}
-			mu.Unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ka == nil || st.kaStopped {
+		st.kaEvery, st.kaStopped = d, false
+		st.ka = time.AfterFunc(d, st.keepAliveTick)
+	}
+	return st.stopKeepAlive
+}
+
+func (st *stream) keepAliveTick() {
+	if st.keepAlive() {
+		st.mu.Lock()
+		if !st.kaStopped {
+			st.ka.Reset(st.kaEvery)
 		}
-	})
-	return func() {
-		mu.Lock()
-		stopped = true
-		mu.Unlock()
-		t.Stop()
+		st.mu.Unlock()
+	}
+}
+
+func (st *stream) stopKeepAlive() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.kaStopped = true
+	if st.ka != nil {
+		st.ka.Stop()
 	}
 }
 

@@ -191,7 +191,7 @@ func TestServerRequest(t *testing.T) {
 		m.HandleFunc("/ask", func(w http.ResponseWriter, r *http.Request) {
 			s, _ := h.sessions.get(r.Header.Get(headerSessionID))
 			st, _ := s.newStream(w, h.streamsOpen)
-			res, err := (&peer{st: st, sess: s}).Request(r.Context(), "roots/list", map[string]any{})
+			res, err := st.Request(r.Context(), "roots/list", map[string]any{})
 			if err != nil {
 				answers <- err
 			} else {
@@ -230,7 +230,7 @@ func TestServerRequest(t *testing.T) {
 			t.Errorf("got %v, want the answer last", final)
 		}
 	}
-	if _, err := (&peer{st: &stream{}}).Request(t.Context(), "roots/list", nil); !errors.Is(err, dispatch.ErrNoBackChannel) {
+	if _, err := (&stream{}).Request(t.Context(), "roots/list", nil); !errors.Is(err, dispatch.ErrNoBackChannel) {
 		t.Errorf("2026-07-28: got %v, want ErrNoBackChannel", err)
 	}
 }
