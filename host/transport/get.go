@@ -4,6 +4,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/toolgate/toolgate/host/dispatch"
 	"github.com/toolgate/toolgate/host/jsonrpc"
@@ -43,7 +44,11 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request) {
 	}
 	c := startSSE(w, h.streamsOpen, kindGet)
 	s.listening.Add(1)
-	defer s.listening.Add(-1)
+	defer func() {
+		// Idle time counts from when the client stopped listening.
+		s.lastUsed.Store(time.Now().UnixNano())
+		s.listening.Add(-1)
+	}()
 	if !st.attach(c, after) {
 		// The stream ended after it was looked up; its events are sent
 		// below, like any ended stream's.

@@ -420,3 +420,27 @@ func TestHeaderParams(t *testing.T) {
 		t.Errorf("got %v, want %v (number, array items and oneOf are not honoured)", got, want)
 	}
 }
+
+// TestListeningSessionIsNotIdle checks that expiry spares a session whose
+// GET stream is open, and ends it (closing the stream) once it is not.
+func TestListeningSessionIsNotIdle(t *testing.T) {
+	f := newFixture(t, nil)
+	sid := f.initialize(t)
+	ctx, closeGet := context.WithCancel(t.Context())
+	readEvents(t, f.request(t, ctx, http.MethodGet, "/mcp", sessionHdr(sid), ""))
+	later := time.Now().Add(2 * time.Hour)
+	if n := f.h.sessions.expire(later); n != 0 {
+		t.Fatalf("expired %d sessions while one listens", n)
+	}
+	closeGet()
+	for {
+		// The GET handler has returned once the gauge shows no GET stream.
+		if f.gauge(t, kindGet) == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := f.h.sessions.expire(time.Now().Add(2 * time.Hour)); n != 1 {
+		t.Fatalf("expired %d sessions, want the one no longer listening", n)
+	}
+}
