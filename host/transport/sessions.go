@@ -57,18 +57,25 @@ type session struct {
 // data.
 func (s *session) primes() bool { return s.version >= "2025-11-25" }
 
-// newStream registers a stream of the session; a POST's answer is one, so a
-// GET can resume it by key.
+// newStream returns the stream of a POST's answer in the session; false
+// when the session has ended.
 func (s *session) newStream(w http.ResponseWriter, open *prometheus.GaugeVec) (*stream, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, false
 	}
+	return &stream{sess: s, kind: kindPost, open: open, w: w}, true
+}
+
+// register gives a stream that started its key, so a GET can resume it
+// and the session's end ends it.
+func (s *session) register(st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.lastKey++
-	st := &stream{sess: s, key: s.lastKey, kind: kindPost, open: open, w: w}
+	st.key = s.lastKey
 	s.streams[st.key] = st
-	return st, true
 }
 
 // getStream returns the session's GET stream, creating it when create is

@@ -66,9 +66,11 @@ func (st *stream) startLocked() {
 	st.conn = startSSE(st.w, st.open, st.kind)
 	st.own = st.conn
 	st.w = nil
-	if st.sess != nil && st.sess.primes() {
-		st.writeLocked(eventID(st.key, st.sess.log.next()), retryMillis, nil)
+	if st.sess != nil {
+		// Only now can a client resume it: it gets its key.
+		st.sess.register(st)
 	}
+	st.primeLocked()
 }
 
 // prime sends the priming event on the attached connection, when the
@@ -76,6 +78,10 @@ func (st *stream) startLocked() {
 func (st *stream) prime() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.primeLocked()
+}
+
+func (st *stream) primeLocked() {
 	if st.sess != nil && st.sess.primes() {
 		st.writeLocked(eventID(st.key, st.sess.log.next()), retryMillis, nil)
 	}
@@ -118,7 +124,7 @@ func (st *stream) sendLocked(data []byte, final bool) bool {
 func (st *stream) answer(status int, body []byte) {
 	st.mu.Lock()
 	if !st.started && !st.finished {
-		st.finished = true
+		st.finishLocked()
 		w := st.w
 		st.w = nil
 		st.mu.Unlock()
