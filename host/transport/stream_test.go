@@ -444,3 +444,20 @@ func TestListeningSessionIsNotIdle(t *testing.T) {
 		t.Fatalf("expired %d sessions, want the one no longer listening", n)
 	}
 }
+
+// TestPlainAnswerLeavesNoStream checks that a call answered with plain JSON
+// leaves nothing in its session to resume.
+func TestPlainAnswerLeavesNoStream(t *testing.T) {
+	f := newFixture(t, nil)
+	sid := f.initialize(t)
+	resp := f.request(t, t.Context(), http.MethodPost, "/mcp", sessionHdr(sid), `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("got Content-Type %q, want plain JSON", ct)
+	}
+	s, _ := f.h.sessions.get(sid)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.streams) != 0 {
+		t.Errorf("the session holds %d streams after a plain answer", len(s.streams))
+	}
+}
