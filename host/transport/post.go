@@ -174,8 +174,9 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request, msg *json
 		h.sessionState(w, r, msg, req, s)
 		return
 	}
-	// Until the client sets a level it gets every log message, as the
-	// reference servers do.
+	// Until the client sets a level it gets every log message, as from the
+	// TypeScript SDK's server, which the conformance suite is modelled on
+	// (the spec leaves it open; the Go SDK's server sends none).
 	req.LogLevel = s.logLevel()
 	if req.LogLevel == "" {
 		req.LogLevel = "debug"
