@@ -227,7 +227,11 @@ func (h *Host) Serve(ctx context.Context, ln net.Listener, drain time.Duration) 
 	h.log.Info("shutting down", "drain", drain)
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err := srv.Shutdown(sctx)
+	// Requests still running are cancelled before their plugins stop, so
+	// each plugin sees its calls' contexts end and no answer goes out.
+	h.transport.Stop()
+	if err != nil {
 		return fmt.Errorf("draining requests within %s: %w", drain, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

@@ -113,17 +113,23 @@ func (h *Handler) CloseStreams() {
 	h.listeners.closeAll()
 }
 
-// Run expires idle sessions until ctx is done, then cancels every running
-// request and ends all sessions.
+// Stop cancels every running request (their plugins see their contexts
+// end, and they get no answer) and ends all streams and sessions. A server
+// that shuts down calls it once draining gave up; Run calls it too.
+func (h *Handler) Stop() {
+	h.stopLife()
+	h.listeners.closeAll()
+	h.sessions.closeAll()
+}
+
+// Run expires idle sessions until ctx is done, then stops the handler.
 func (h *Handler) Run(ctx context.Context) {
 	tick := time.NewTicker(max(h.opts.SessionIdleTimeout/4, time.Second))
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			h.stopLife()
-			h.listeners.closeAll()
-			h.sessions.closeAll()
+			h.Stop()
 			return
 		case now := <-tick.C:
 			if n := h.sessions.expire(now); n > 0 {
