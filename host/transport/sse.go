@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"time"
@@ -56,9 +57,10 @@ func startSSE(w http.ResponseWriter, open *prometheus.GaugeVec, kind string) *ss
 	return c
 }
 
-// event writes one event: id and retry when set, then data as one line
-// (JSON encodes without newlines). It reports whether the client can still
-// be reached.
+// event writes one event: id and retry when set, then data. Encoded JSON
+// has no line breaks, but should data hold one, each line gets its own
+// data field, so no line can end the event early. It reports whether the
+// client can still be reached.
 func (c *sseConn) event(id string, retry int, data []byte) bool {
 	buf := make([]byte, 0, len(data)+64)
 	if id != "" {
@@ -67,7 +69,20 @@ func (c *sseConn) event(id string, retry int, data []byte) bool {
 	if retry > 0 {
 		buf = append(strconv.AppendInt(append(buf, "retry: "...), int64(retry), 10), '\n')
 	}
-	buf = append(append(append(buf, "data: "...), data...), "\n\n"...)
+	buf = append(buf, "data: "...)
+	for len(data) > 0 {
+		i := bytes.IndexAny(data, "\r\n")
+		if i < 0 {
+			buf = append(buf, data...)
+			break
+		}
+		buf = append(buf, data[:i]...)
+		if data[i] == '\n' {
+			buf = append(buf, "\ndata: "...)
+		}
+		data = data[i+1:]
+	}
+	buf = append(buf, "\n\n"...)
 	return c.write(buf)
 }
 

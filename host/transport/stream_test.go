@@ -461,3 +461,15 @@ func TestPlainAnswerLeavesNoStream(t *testing.T) {
 		t.Errorf("the session holds %d streams after a plain answer", len(s.streams))
 	}
 }
+
+func TestEventFormat(t *testing.T) {
+	open := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "g"}, []string{"kind"})
+	w := httptest.NewRecorder()
+	c := startSSE(w, open, kindPost)
+	c.event("3-7", 1000, nil)
+	c.event("", 0, []byte("{\"a\":\n1}\r\n"))
+	want := "id: 3-7\nretry: 1000\ndata: \n\n" + "data: {\"a\":\ndata: 1}\ndata: \n\n"
+	if got := w.Body.String(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
