@@ -5,7 +5,7 @@
 //	          ──► jsonrpc.Decode ──► auth (bearer token: 401) ──► dispatch.DecodeRequest
 //	          ──► era? ─ _meta protocolVersion ──► modern: header checks, stateless
 //	                   └ otherwise ─────────────► session era: initialize or Mcp-Session-Id
-//	          ──► tool scopes (403) ──► dispatch.Server.Handle ──► JSON response
+//	          ──► tool scopes (403) ──► dispatch.Server.Handle ──► JSON, or SSE when events come first
 //
 // A request that carries the 2026-07-28 _meta fields is served statelessly;
 // an initialize request opens a session-era session (Mcp-Session-Id), which
