@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -571,35 +570,5 @@ func TestSDKClientStreaming(t *testing.T) {
 				t.Errorf("the cancelled call returned no error")
 			}
 		})
-	}
-}
-
-// TestShutdownCancelsCalls stops a host whose drain time runs out while a
-// call runs: the call's plugin sees its context cancelled, and no plugin
-// outlives the host.
-func TestShutdownCancelsCalls(t *testing.T) {
-	marks := t.TempDir()
-	h := launch(t, hostConfig(`drain_timeout = "1s"`, probePlugin(`PROBE_MARK_DIR = `+tomlString(marks))), "serve")
-	if err := h.waitServing(15 * time.Second); err != nil {
-		t.Fatalf("toolgate did not start serving: %v\n%s", err, h.log.String())
-	}
-	go h.do(t.Context(), http.MethodPost, modernHeaders("tools/call", "slow"),
-		modernBody(1, "tools/call", map[string]any{"name": "slow", "arguments": map[string]any{"seconds": 60, "mark": "shutdown"}}))
-	waitFile(t, filepath.Join(marks, "shutdown.started"), 10*time.Second)
-	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if got := waitFile(t, filepath.Join(marks, "shutdown"), 10*time.Second); !strings.Contains(got, "canceled") {
-		t.Errorf("got marker %q, want the plugin's context cancelled", got)
-	}
-	select {
-	case <-h.exited:
-	case <-time.After(15 * time.Second):
-		t.Fatal("toolgate did not exit")
-	}
-	for name, pid := range h.plugins {
-		if !waitGone(pid, 5*time.Second) {
-			t.Errorf("plugin %s (pid %d) outlived the host", name, pid)
-		}
 	}
 }
