@@ -22,13 +22,8 @@ var (
 
 // call runs a request and sends its answer: plain JSON when nothing else
 // was sent first, else an SSE stream of the request's notifications (and,
-// in a session, its requests to the client) ending with the answer.
-//
-// s is the session, nil for 2026-07-28. A 2026-07-28 client that closes the
-// connection cancels the request. A session-era client may drop a stream
-// and resume it (2025-11-25: disconnection is not cancellation); only a
-// client gone before anything was streamed cancels, since nothing then
-// could be resumed.
+// in a session, its requests to the client) ending with the answer. s is
+// the session, nil for 2026-07-28.
 func (h *Handler) call(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request, s *session) {
 	var st *stream
 	if s != nil {
@@ -41,22 +36,8 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Mess
 		st = &stream{kind: kindPost, open: h.streamsOpen, w: w}
 	}
 	defer st.end()
-
-	parent := r.Context()
-	if s != nil {
-		parent = context.WithoutCancel(parent)
-	}
-	ctx, cancel := context.WithCancelCause(parent)
-	defer cancel(nil)
-	defer context.AfterFunc(h.life, func() { cancel(errShutdown) })()
-	if s != nil {
-		defer context.AfterFunc(r.Context(), func() {
-			if !st.detach(nil) {
-				cancel(errClientGone)
-			}
-		})()
-		defer s.track(msg.ID.String(), func() { cancel(errCancelled) })()
-	}
+	ctx, release := h.requestContext(r, msg, st, s)
+	defer release()
 	req.Peer = st
 	defer st.keepAliveEvery(h.keepAlive)()
 
@@ -82,6 +63,31 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Mess
 		return
 	}
 	st.answer(http.StatusOK, body)
+}
+
+// requestContext is what a request runs under, and release frees it. The
+// server's shutdown cancels it; so do notifications/cancelled and the
+// session's end. A 2026-07-28 client that closes the connection cancels
+// the request. A session-era client may drop a stream and resume it
+// (2025-11-25: disconnection is not cancellation); only a client gone
+// before anything was streamed cancels, since nothing could be resumed.
+func (h *Handler) requestContext(r *http.Request, msg *jsonrpc.Message, st *stream, s *session) (ctx context.Context, release func()) {
+	parent := r.Context()
+	if s != nil {
+		parent = context.WithoutCancel(parent)
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	stopLife := context.AfterFunc(h.life, func() { cancel(errShutdown) })
+	if s == nil {
+		return ctx, func() { stopLife(); cancel(nil) }
+	}
+	stopGone := context.AfterFunc(r.Context(), func() {
+		if !st.detach(nil) {
+			cancel(errClientGone)
+		}
+	})
+	untrack := s.track(msg.ID.String(), func() { cancel(errCancelled) })
+	return ctx, func() { untrack(); stopGone(); stopLife(); cancel(nil) }
 }
 
 // A POST's stream is the dispatch.Peer of its request.
