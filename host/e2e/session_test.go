@@ -442,7 +442,8 @@ func TestSessionEra(t *testing.T) {
 			{"1999-01-01", http.StatusBadRequest},
 			{"garbage", http.StatusBadRequest},
 			{"2025-11-25", http.StatusOK},
-			{"", http.StatusOK}, // absent: the negotiated version applies
+			{"2025-03-26", http.StatusOK}, // not the negotiated one, but supported
+			{"", http.StatusOK},           // absent: the negotiated version applies
 		}
 		for _, tt := range tests {
 			t.Run("["+tt.version+"]", func(t *testing.T) {

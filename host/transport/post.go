@@ -77,8 +77,15 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 // serveModern serves a 2026-07-28 request: no session, every fact the server
 // needs in the request itself, headers mirroring the body.
 func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request) {
-	// The version comes first, so that any client learns which versions
-	// to retry with, whatever else is wrong with its request.
+	// A version header that contradicts the body is a header mismatch,
+	// whatever the versions (the conformance suite checks this order).
+	if v := r.Header.Get(headerProtocolVersion); v != "" && v != req.ProtocolVersion {
+		writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeHeaderMismatch,
+			fmt.Sprintf("Header mismatch: MCP-Protocol-Version header %q does not match body value %q", v, req.ProtocolVersion)))
+		return
+	}
+	// Then the version, so that any client learns which versions to retry
+	// with, whatever else is wrong with its request.
 	if !dispatch.IsModernVersion(req.ProtocolVersion) {
 		e := withID(msg, jsonrpc.CodeUnsupportedProtocolVersion, "Unsupported protocol version: "+req.ProtocolVersion)
 		e.Data = map[string]any{"supported": dispatch.SupportedVersions(), "requested": req.ProtocolVersion}
@@ -247,9 +254,12 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, msg *jsonrpc.M
 			"session not found: it ended or expired; send initialize to start a new one"))
 		return nil, false
 	}
-	// Absent, the header means the negotiated version; present, it must be it.
-	if v := r.Header.Get(headerProtocolVersion); v != "" && v != s.version {
-		e := withID(msg, jsonrpc.CodeBadRequest, fmt.Sprintf("Bad Request: MCP-Protocol-Version %q is not the session's negotiated version %q", v, s.version))
+	// Absent, the header means the negotiated version. Present, it should be
+	// that version and must be one this server speaks in sessions: the spec
+	// refuses only invalid or unsupported versions, and the conformance
+	// suite's raw requests send 2025-03-26 in a 2025-11-25 session.
+	if v := r.Header.Get(headerProtocolVersion); v != "" && !dispatch.IsSessionVersion(v) {
+		e := withID(msg, jsonrpc.CodeBadRequest, fmt.Sprintf("Bad Request: MCP-Protocol-Version %q is not a supported session-era version (this session negotiated %q)", v, s.version))
 		e.Data = map[string]any{"supported": dispatch.SupportedVersions(), "requested": v}
 		writeError(w, http.StatusBadRequest, e)
 		return nil, false

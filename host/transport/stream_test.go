@@ -374,7 +374,7 @@ func TestGetErrors(t *testing.T) {
 	}{
 		{map[string]string{}, http.StatusMethodNotAllowed},
 		{map[string]string{headerSessionID: sid, "Last-Event-ID": "garbage"}, http.StatusBadRequest},
-		{map[string]string{headerSessionID: sid, headerProtocolVersion: "2025-06-18"}, http.StatusBadRequest},
+		{map[string]string{headerSessionID: sid, headerProtocolVersion: "1999-01-01"}, http.StatusBadRequest},
 		{map[string]string{headerSessionID: "unknown"}, http.StatusNotFound},
 	}
 	for _, tt := range tests {
