@@ -54,7 +54,7 @@ type session struct {
 
 // primes reports whether the session's streams start with the priming
 // event, which 2025-11-25 introduced; older clients may choke on its empty
-// data.
+// data. Versions are dates, so they compare as strings.
 func (s *session) primes() bool { return s.version >= "2025-11-25" }
 
 // newStream returns the stream of a POST's answer in the session; false
