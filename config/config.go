@@ -75,6 +75,9 @@ type Server struct {
 	DrainTimeout time.Duration `koanf:"drain_timeout"`
 	// MaxSessions caps the number of live session-era sessions.
 	MaxSessions int `koanf:"max_sessions"`
+	// ReplayEvents is how many SSE events each session keeps so a client
+	// can resume a dropped stream with Last-Event-ID, 0 to 100000.
+	ReplayEvents int `koanf:"replay_events"`
 	// PageSize is the number of entries in one tools/list page, 1 to 1000.
 	PageSize int `koanf:"page_size"`
 	// Instructions are sent to clients in initialize and server/discover.

@@ -20,7 +20,10 @@ var defaults = map[string]any{
 		"call_timeout":         "60s",
 		"session_idle_timeout": "30m",
 		"max_sessions":         int64(10000),
-		"page_size":            int64(100),
+		// Enough for a long call's progress and log messages while its
+		// client reconnects; a session holds at most this many events.
+		"replay_events": int64(256),
+		"page_size":     int64(100),
 		// Long enough for most calls to end; a stuck one does not hold
 		// a restart up for good.
 		"drain_timeout": "30s",

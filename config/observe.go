@@ -11,6 +11,8 @@ import (
 
 const (
 	maxDrainTimeout = 10 * time.Minute
+	// maxReplayEvents bounds the memory a session may hold for resumption.
+	maxReplayEvents = 100_000
 	minAuditBytes   = 1 << 20
 	maxAuditBytes   = 10 << 30
 	maxAuditFiles   = 1000

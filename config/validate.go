@@ -148,6 +148,9 @@ func (v *validator) server(s *Server) {
 	if s.MaxSessions < 1 {
 		v.add("server.max_sessions", "must be positive, got %d", s.MaxSessions)
 	}
+	if s.ReplayEvents < 0 || s.ReplayEvents > maxReplayEvents {
+		v.add("server.replay_events", "must be from 0 to %d, got %d", maxReplayEvents, s.ReplayEvents)
+	}
 	if s.PageSize < 1 || s.PageSize > 1000 {
 		v.add("server.page_size", "must be from 1 to 1000, got %d", s.PageSize)
 	}

@@ -178,6 +178,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Host, er
 		Loopback:           isLoopbackListen(cfg.Server.Listen),
 		SessionIdleTimeout: cfg.Server.SessionIdleTimeout,
 		MaxSessions:        cfg.Server.MaxSessions,
+		ReplayEvents:       cfg.Server.ReplayEvents,
 		Auth:               authenticator,
 		Logger:             log.With("component", "transport"),
 		Registerer:         h.metrics,
@@ -243,6 +244,9 @@ func (h *Host) Serve(ctx context.Context, ln net.Listener, drain time.Duration) 
 	sessCtx, stopSessions := context.WithCancel(context.Background())
 	defer stopSessions()
 	go h.transport.Run(sessCtx)
+	// GET and listen streams never end by themselves: they close as the
+	// shutdown begins, so that draining waits only for running requests.
+	srv.RegisterOnShutdown(h.transport.CloseStreams)
 	removeControl, err := h.writeControlFiles()
 	if err != nil {
 		return err
@@ -274,7 +278,11 @@ func (h *Host) Serve(ctx context.Context, ln net.Listener, drain time.Duration) 
 	h.log.Info("shutting down", "drain", drain)
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err = srv.Shutdown(sctx)
+	// Requests still running are cancelled before their plugins stop, so
+	// each plugin sees its calls' contexts end and no answer goes out.
+	h.transport.Stop()
+	if err != nil {
 		return fmt.Errorf("draining requests within %s: %w", drain, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

@@ -112,11 +112,11 @@ func (h *Host) reload(ctx context.Context) (string, error) {
 	for _, s := range next.retired {
 		h.retire(s, next.successor[s], cfg.Server.DrainTimeout)
 	}
-	listChanged := !sameCatalog(oldReg, reg)
-	if listChanged {
-		h.transport.NotifyListChanged("tools")
+	changed := changedLists(oldReg, reg)
+	if len(changed) > 0 {
+		h.transport.NotifyListChanged(changed...)
 	}
-	return next.summary(authSetup != old.auth, listChanged), nil
+	return next.summary(authSetup != old.auth, changed), nil
 }
 
 // pluginSet is the plugins a new config runs: those kept, those started
@@ -140,7 +140,7 @@ func (p *pluginSet) started() []*pluginhost.Supervised {
 	return out
 }
 
-func (p *pluginSet) summary(authChanged, listChanged bool) string {
+func (p *pluginSet) summary(authChanged bool, changedLists []string) string {
 	var parts []string
 	add := func(what string, names []string) {
 		if len(names) > 0 {
@@ -159,8 +159,8 @@ func (p *pluginSet) summary(authChanged, listChanged bool) string {
 	if authChanged {
 		parts = append(parts, "authorization rebuilt")
 	}
-	if listChanged {
-		parts = append(parts, "tools/list changed")
+	for _, kind := range changedLists {
+		parts = append(parts, kind+"/list changed")
 	}
 	if len(parts) == 0 {
 		return "nothing changed that plugins or clients see"
@@ -244,7 +244,15 @@ func (h *Host) retire(s, successor *pluginhost.Supervised, drain time.Duration) 
 func (h *Host) pluginOptions(cfg *config.Config) pluginhost.Options {
 	return pluginhost.Options{
 		Dir: cfg.Dir, HostVersion: BuildVersion(), Logger: h.log,
-		OnListChanged: h.toolsChanged,
+		OnListChanged: h.toolsChanged, OnResourceUpdated: h.resourceUpdated,
+	}
+}
+
+// resourceUpdated hands a plugin's resource update to the subscribed
+// clients.
+func (h *Host) resourceUpdated(uri string) {
+	if t := h.transportReady.Load(); t != nil {
+		t.NotifyResourceUpdated(uri)
 	}
 }
 
@@ -258,11 +266,30 @@ func (h *Host) toolsChanged() {
 	}
 }
 
-// sameCatalog reports whether two catalogs list the same tools, defined
-// the same way.
-func sameCatalog(a, b *registry.Registry) bool {
-	return slices.EqualFunc(a.All(), b.All(), func(x, y *registry.Tool) bool {
-		return x.Name == y.Name && string(x.Definition) == string(y.Definition)
+// changedLists names the lists ("tools", "prompts", "resources") whose
+// entries differ between two catalogs: added, removed or defined otherwise.
+func changedLists(a, b *registry.Registry) []string {
+	var kinds []string
+	if !sameDefinitions(a.All(), b.All(), func(t *registry.Tool) (string, []byte) { return t.Name, t.Definition }) {
+		kinds = append(kinds, "tools")
+	}
+	if !sameDefinitions(a.Prompts(), b.Prompts(), func(p *registry.Prompt) (string, []byte) { return p.Name, p.Definition }) {
+		kinds = append(kinds, "prompts")
+	}
+	res := func(r *registry.Resource) (string, []byte) { return r.URI, r.Definition }
+	if !sameDefinitions(a.Resources(), b.Resources(), res) || !sameDefinitions(a.Templates(), b.Templates(), res) {
+		kinds = append(kinds, "resources")
+	}
+	return kinds
+}
+
+// sameDefinitions reports whether two sorted lists hold the same entries,
+// defined the same way.
+func sameDefinitions[T any](a, b []T, def func(T) (string, []byte)) bool {
+	return slices.EqualFunc(a, b, func(x, y T) bool {
+		xk, xd := def(x)
+		yk, yd := def(y)
+		return xk == yk && string(xd) == string(yd)
 	})
 }
 

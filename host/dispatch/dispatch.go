@@ -150,13 +150,21 @@ func (s *Server) handler(r *Request) (handlerFunc, bool) {
 		return s.complete, true
 	}
 	if r.Modern {
-		if r.Method == "server/discover" {
+		switch r.Method {
+		case "server/discover":
 			return s.discover, true
+		case "subscriptions/listen":
+			return listen, true
 		}
 		return nil, false
 	}
-	if r.Method == "ping" {
+	switch r.Method {
+	case "ping":
 		return ping, true
+	case "logging/setLevel":
+		return setLevel, true
+	case "resources/subscribe", "resources/unsubscribe":
+		return subscribe, true
 	}
 	return nil, false
 }

@@ -23,7 +23,11 @@ func SupportedVersions() []string { return slices.Concat(ModernVersions, Session
 func IsModernVersion(v string) bool  { return slices.Contains(ModernVersions, v) }
 func IsSessionVersion(v string) bool { return slices.Contains(SessionVersions, v) }
 
-var capabilities = json.RawMessage(`{"tools":{},"prompts":{},"resources":{},"completions":{}}`)
+// capabilities are the same in both eras: lists that may change (a config
+// reload), resource subscriptions, completions, and log messages forwarded
+// from plugins (deprecated in 2026-07-28, yet still how its _meta logLevel
+// is answered).
+var capabilities = json.RawMessage(`{"logging":{},"completions":{},"prompts":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},"tools":{"listChanged":true}}`)
 
 type initializeResult struct {
 	ProtocolVersion string          `json:"protocolVersion"`

@@ -27,6 +27,7 @@ var methods = map[string]bool{
 	"initialize": true, "ping": true, "server/discover": true, "tools/list": true, "tools/call": true,
 	"prompts/list": true, "prompts/get": true, "resources/list": true, "resources/templates/list": true,
 	"resources/read": true, "completion/complete": true,
+	"logging/setLevel": true, "resources/subscribe": true, "resources/unsubscribe": true, "subscriptions/listen": true,
 }
 
 func newObserver(reg prometheus.Registerer, log *slog.Logger) *observer {

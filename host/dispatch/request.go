@@ -57,7 +57,7 @@ type Params struct {
 	RequestState   *string         `json:"requestState"`
 	// tools/list, prompts/list, resources/list, resources/templates/list
 	Cursor *string `json:"cursor"`
-	// resources/read
+	// resources/read, resources/subscribe, resources/unsubscribe
 	URI *string `json:"uri"`
 	// completion/complete
 	Ref      *CompleteRef      `json:"ref"`
@@ -65,6 +65,10 @@ type Params struct {
 	Context  *CompleteContext  `json:"context"`
 	// notifications/cancelled: the id of the request to cancel, as written
 	RequestID json.RawMessage `json:"requestId"`
+	// logging/setLevel
+	Level *string `json:"level"`
+	// subscriptions/listen
+	Notifications *ListenFilter `json:"notifications"`
 	// initialize
 	ProtocolVersion *string         `json:"protocolVersion"`
 	Capabilities    json.RawMessage `json:"capabilities"`

@@ -121,7 +121,7 @@ func (s *Server) runTool(ctx context.Context, r *Request, tool *registry.Tool, a
 		}
 	}
 	for round := 1; ; round++ {
-		res, err := s.callPlugin(ctx, tool, req)
+		res, err := s.callPlugin(ctx, r, tool, req)
 		if err != nil {
 			return s.callFailed(r, tool, err)
 		}
@@ -145,7 +145,7 @@ func (s *Server) runTool(ctx context.Context, r *Request, tool *registry.Tool, a
 // callPlugin runs one round in the plugin. The tool's timeout and its
 // concurrency slot cover the plugin's work only, not the time a person
 // takes to answer between rounds.
-func (s *Server) callPlugin(ctx context.Context, tool *registry.Tool, req *toolgatev1.CallToolRequest) (*toolgatev1.CallToolResult, error) {
+func (s *Server) callPlugin(ctx context.Context, r *Request, tool *registry.Tool, req *toolgatev1.CallToolRequest) (*toolgatev1.CallToolResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, tool.Timeout)
 	defer cancel()
 	release, err := tool.Limit.Acquire(ctx)
@@ -156,7 +156,7 @@ func (s *Server) callPlugin(ctx context.Context, tool *registry.Tool, req *toolg
 		return nil, err
 	}
 	defer release()
-	res, err := tool.Backend.CallTool(ctx, req, nil)
+	res, err := tool.Backend.CallTool(ctx, req, s.events(r, tool))
 	if ctx.Err() == context.DeadlineExceeded {
 		// The plugin shares the deadline and may answer first with an
 		// error of its own; the call still timed out.

@@ -24,7 +24,7 @@ var (
 )
 
 // probeTools are the probe plugin's tools in name order.
-var probeTools = []string{"alloc", "ask", "bad_output", "caller", "content", "env", "exit", "fail", "panic", "print", "sample", "slow", "touch"}
+var probeTools = []string{"alloc", "ask", "bad_output", "caller", "content", "env", "exit", "fail", "header", "panic", "print", "sample", "slow", "stream", "touch"}
 
 // probePlugin is the config entry of the probe plugin; env is the body of
 // its [plugins.env] table.

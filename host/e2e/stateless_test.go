@@ -206,6 +206,9 @@ func TestStatelessEra(t *testing.T) {
 		if !slices.Contains(data.Supported, modernVersion) || !slices.Contains(data.Supported, sessionVersion) {
 			t.Errorf("got data.supported %v, want it to list %s and %s", data.Supported, modernVersion, sessionVersion)
 		}
+		// A header that contradicts the body is a mismatch first.
+		r = h.post(t, headers{"MCP-Protocol-Version": modernVersion, "Mcp-Method": "tools/list"}, body)
+		wantID(t, wantError(t, r, http.StatusBadRequest, -32020, "does not match"), "7")
 	})
 
 	t.Run("missing clientCapabilities", func(t *testing.T) {

@@ -9,6 +9,13 @@ type response struct {
 	Error   *Error `json:"error,omitempty"`
 }
 
+type request struct {
+	JSONRPC string `json:"jsonrpc"`
+	ID      ID     `json:"id"`
+	Method  string `json:"method"`
+	Params  any    `json:"params,omitempty"`
+}
+
 type notification struct {
 	JSONRPC string `json:"jsonrpc"`
 	Method  string `json:"method"`
@@ -34,4 +41,9 @@ func EncodeError(e *Error) []byte {
 // EncodeNotification encodes a server notification.
 func EncodeNotification(method string, params any) ([]byte, error) {
 	return json.Marshal(notification{JSONRPC: "2.0", Method: method, Params: params})
+}
+
+// EncodeRequest encodes a server-to-client request.
+func EncodeRequest(id ID, method string, params any) ([]byte, error) {
+	return json.Marshal(request{JSONRPC: "2.0", ID: id, Method: method, Params: params})
 }

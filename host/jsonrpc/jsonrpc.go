@@ -16,6 +16,9 @@ type Message struct {
 	Params json.RawMessage
 	// IsResponse is true for a response (result or error) from the client.
 	IsResponse bool
+	// Result and Error are a response's outcome: exactly one is set.
+	Result json.RawMessage
+	Error  *Error
 }
 
 // IsNotification tells a notification from a request.
@@ -24,6 +27,12 @@ func (m *Message) IsNotification() bool { return !m.IsResponse && m.ID.IsZero() 
 // ID is a request id exactly as the client wrote it: a JSON string or
 // number, echoed back byte for byte.
 type ID struct{ raw json.RawMessage }
+
+// StringID is an id the server mints for its own requests.
+func StringID(s string) ID {
+	raw, _ := json.Marshal(s)
+	return ID{raw: raw}
+}
 
 // IsZero reports whether the message carried no id.
 func (id ID) IsZero() bool { return len(id.raw) == 0 }
@@ -103,6 +112,16 @@ func (w *wire) message() (*Message, *Error) {
 			return invalid(`a response needs an "id"`)
 		}
 		m.IsResponse = true
+		if w.Result != nil && w.Error != nil {
+			return invalid(`a response carries "result" or "error", not both`)
+		}
+		m.Result = w.Result
+		if w.Error != nil {
+			m.Error = &Error{}
+			if err := json.Unmarshal(w.Error, m.Error); err != nil {
+				return invalid(`"error" must be an object with "code" and "message"`)
+			}
+		}
 		return m, nil
 	}
 	if w.Result != nil || w.Error != nil {

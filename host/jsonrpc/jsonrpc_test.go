@@ -35,6 +35,9 @@ func TestDecode(t *testing.T) {
 		{name: "request with result", body: `{"jsonrpc":"2.0","id":1,"method":"ping","result":{}}`, wantCode: CodeInvalidRequest, wantID: "1"},
 		{name: "neither", body: `{"jsonrpc":"2.0","id":1}`, wantCode: CodeInvalidRequest, wantID: "1"},
 		{name: "response without id", body: `{"jsonrpc":"2.0","result":{}}`, wantCode: CodeInvalidRequest},
+		{name: "error response", body: `{"jsonrpc":"2.0","id":4,"error":{"code":-1,"message":"no"}}`, wantID: "4", response: true},
+		{name: "result and error", body: `{"jsonrpc":"2.0","id":4,"result":{},"error":{"code":-1,"message":"no"}}`, wantCode: CodeInvalidRequest, wantID: "4"},
+		{name: "error not an object", body: `{"jsonrpc":"2.0","id":4,"error":"no"}`, wantCode: CodeInvalidRequest, wantID: "4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,4 +117,22 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("reply to %q: %v %q", body, err, reply)
 		}
 	})
+}
+
+func TestResponseOutcome(t *testing.T) {
+	m, jerr := Decode([]byte(`{"jsonrpc":"2.0","id":"s-1","error":{"code":-32601,"message":"no such method"}}`))
+	if jerr != nil || m.Error == nil || m.Error.Code != -32601 || m.Error.Message != "no such method" || m.Result != nil {
+		t.Fatalf("error response: got %+v, %v", m, jerr)
+	}
+	if m.ID.String() != StringID("s-1").String() {
+		t.Errorf("got id %s, want the one StringID makes", m.ID)
+	}
+	m, jerr = Decode([]byte(`{"jsonrpc":"2.0","id":2,"result":{"roots":[]}}`))
+	if jerr != nil || string(m.Result) != `{"roots":[]}` || m.Error != nil {
+		t.Fatalf("result response: got %+v, %v", m, jerr)
+	}
+	b, err := EncodeRequest(StringID("s-1"), "roots/list", nil)
+	if err != nil || string(b) != `{"jsonrpc":"2.0","id":"s-1","method":"roots/list"}` {
+		t.Errorf("EncodeRequest: got %s, %v", b, err)
+	}
 }

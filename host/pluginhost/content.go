@@ -99,21 +99,6 @@ func (s *Supervised) Complete(ctx context.Context, req *toolgatev1.CompleteReque
 	return p.Complete(ctx, req)
 }
 
-// WatchResources hands onUpdate the URI of every resource the plugins report
-// changed, from now on and across restarts. Only a URI the reporting plugin
-// offers (one of its resources, or a match of one of its templates) is
-// handed on: a plugin cannot announce another's resources. onUpdate may be
-// called from several goroutines at once and must not block for long.
-//
-// The host wires it to the transport's delivery:
-//
-//	pluginhost.WatchResources(h.plugins, h.transport.NotifyResourceUpdated)
-func WatchResources(plugins []*Supervised, onUpdate func(uri string)) {
-	for _, s := range plugins {
-		s.onUpdate.Store(&onUpdate)
-	}
-}
-
 // watchRetry is the pause before a broken update stream is opened again.
 const watchRetry = time.Second
 
@@ -161,8 +146,8 @@ func (s *Supervised) followUpdates(ctx context.Context, p *Plugin) error {
 			s.log.Warn("plugin reported an update of a resource it does not offer: dropped", "uri", uri)
 			continue
 		}
-		if f := s.onUpdate.Load(); f != nil {
-			(*f)(uri)
+		if f := s.opts.OnResourceUpdated; f != nil {
+			f(uri)
 		}
 	}
 }

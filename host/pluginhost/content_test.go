@@ -44,14 +44,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func superviseProbe(t *testing.T) *Supervised { return supervise(t, "probe", probeBin) }
+func superviseProbe(t *testing.T) *Supervised { return supervise(t, "probe", probeBin, nil) }
 
-func supervise(t *testing.T, name, path string) *Supervised {
+// supervise starts a plugin; onUpdate receives its resource updates.
+func supervise(t *testing.T, name, path string, onUpdate func(string)) *Supervised {
 	t.Helper()
 	spec := config.Plugin{Name: name, Path: path, StartTimeout: 30 * time.Second,
 		MaxConcurrent: 8, MaxQueue: 8, MaxResultBytes: 1 << 20}
 	s, err := Supervise(t.Context(), spec, Options{Dir: t.TempDir(), HostVersion: "test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnResourceUpdated: onUpdate})
 	if err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
@@ -111,9 +112,8 @@ func touch(t *testing.T, s *Supervised, uri string) {
 }
 
 func TestResourceUpdatesReachCallbackAcrossRestart(t *testing.T) {
-	s := superviseProbe(t)
 	updates := make(chan string, 16)
-	WatchResources([]*Supervised{s}, func(uri string) { updates <- uri })
+	s := supervise(t, "probe", probeBin, func(uri string) { updates <- uri })
 
 	// The stream opens in the background; touch until the first update
 	// arrives. A URI the probe does not offer is never handed on.
@@ -167,7 +167,7 @@ func TestCompleteOfArgumentWithoutValues(t *testing.T) {
 // resources existed starts, serves its tools, offers none of the new kinds
 // and completes nothing.
 func TestPluginOfOldContract(t *testing.T) {
-	s := supervise(t, "old", oldBin)
+	s := supervise(t, "old", oldBin, nil)
 	if len(s.Tools) != 1 || len(s.Prompts)+len(s.Resources)+len(s.ResourceTemplates) != 0 {
 		t.Fatalf("got tools %v, prompts %v, resources %v, templates %v; want one tool and nothing else",
 			s.Tools, s.Prompts, s.Resources, s.ResourceTemplates)

@@ -63,6 +63,13 @@ type Options struct {
 	// OnListChanged, when set, is called when a plugin's tools leave or
 	// return to tools/list (plugins.when_parked = "hide").
 	OnListChanged func()
+	// OnResourceUpdated, when set, receives the URI of every resource a
+	// plugin reports changed, from each of its processes in turn. Only a
+	// URI the reporting plugin offers (one of its resources, or a match of
+	// one of its templates) is handed on: a plugin cannot announce
+	// another's. It may be called from several goroutines at once and must
+	// not block for long.
+	OnResourceUpdated func(uri string)
 }
 
 // Start starts one plugin and returns it ready for calls.

@@ -80,8 +80,6 @@ type Supervised struct {
 	// resource templates, for checking the updates the plugin reports.
 	offer     *toolgatev1.InitResponse
 	templates []*sdk.URITemplate
-	// onUpdate receives resource updates; nil drops them.
-	onUpdate atomic.Pointer[func(uri string)]
 
 	stop chan struct{}
 	done chan struct{}

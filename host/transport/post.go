@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -97,6 +96,10 @@ func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonr
 		writeError(w, http.StatusBadRequest, jerr)
 		return
 	}
+	if jerr := h.checkParamHeaders(r.Header, msg, req); jerr != nil {
+		writeError(w, http.StatusBadRequest, jerr)
+		return
+	}
 	if req.Params.Meta.ClientCapabilities == nil {
 		writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeInvalidParams,
 			fmt.Sprintf("params._meta[%q] is required", "io.modelcontextprotocol/clientCapabilities")))
@@ -106,20 +109,19 @@ func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonr
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	result, jerr := h.d.Handle(r.Context(), req)
-	if jerr != nil {
-		jerr.ID = msg.ID
-		status := http.StatusOK
-		switch jerr.Code {
-		case jsonrpc.CodeMethodNotFound:
-			status = http.StatusNotFound
-		case jsonrpc.CodeMissingRequiredClientCapability:
-			status = http.StatusBadRequest // 2026-07-28 requires it
+	if l := req.Params.Meta.LogLevel; l != nil {
+		if !dispatch.ValidLogLevel(*l) {
+			writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeInvalidParams,
+				fmt.Sprintf("params._meta[%q] must be one of debug, info, notice, warning, error, critical, alert, emergency", "io.modelcontextprotocol/logLevel")))
+			return
 		}
-		writeError(w, status, jerr)
+		req.LogLevel = *l
+	}
+	if req.Method == "subscriptions/listen" {
+		h.listen(w, r, msg, req)
 		return
 	}
-	writeResult(w, msg.ID, result)
+	h.call(w, r, msg, req, nil)
 }
 
 // versionHeaderMismatch is the HeaderMismatch of an MCP-Protocol-Version
@@ -190,14 +192,37 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request, msg *json
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	defer s.track(msg.ID.String(), cancel)()
-	result, jerr := h.d.Handle(ctx, req)
+	switch req.Method {
+	case "logging/setLevel", "resources/subscribe", "resources/unsubscribe":
+		h.sessionState(w, r, msg, req, s)
+		return
+	}
+	// Until the client sets a level it gets every log message, as from the
+	// TypeScript SDK's server, which the conformance suite is modelled on
+	// (the spec leaves it open; the Go SDK's server sends none).
+	req.LogLevel = s.logLevel()
+	if req.LogLevel == "" {
+		req.LogLevel = "debug"
+	}
+	h.call(w, r, msg, req, s)
+}
+
+// sessionState answers the requests that change what a session receives:
+// its log level and its resource subscriptions.
+func (h *Handler) sessionState(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, req *dispatch.Request, s *session) {
+	result, jerr := h.d.Handle(r.Context(), req)
 	if jerr != nil {
 		jerr.ID = msg.ID
 		writeError(w, http.StatusOK, jerr)
 		return
+	}
+	switch req.Method {
+	case "logging/setLevel":
+		s.setLogLevel(*req.Params.Level)
+	case "resources/subscribe":
+		s.subscribe(*req.Params.URI, true)
+	case "resources/unsubscribe":
+		s.subscribe(*req.Params.URI, false)
 	}
 	writeResult(w, msg.ID, result)
 }
@@ -245,9 +270,12 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, msg *jsonrpc.M
 			"session not found: it ended or expired; send initialize to start a new one"))
 		return nil, false
 	}
-	// Absent, the header means the negotiated version; present, it must be it.
-	if v := r.Header.Get(headerProtocolVersion); v != "" && v != s.version {
-		e := withID(msg, jsonrpc.CodeBadRequest, fmt.Sprintf("Bad Request: MCP-Protocol-Version %q is not the session's negotiated version %q", v, s.version))
+	// Absent, the header means the negotiated version. Present, it should be
+	// that version and must be one this server speaks in sessions: the spec
+	// refuses only invalid or unsupported versions, and the conformance
+	// suite's raw requests send 2025-03-26 in a 2025-11-25 session.
+	if v := r.Header.Get(headerProtocolVersion); v != "" && !dispatch.IsSessionVersion(v) {
+		e := withID(msg, jsonrpc.CodeBadRequest, fmt.Sprintf("Bad Request: MCP-Protocol-Version %q is not a supported session-era version (this session negotiated %q)", v, s.version))
 		e.Data = map[string]any{"supported": dispatch.SupportedVersions(), "requested": v}
 		writeError(w, http.StatusBadRequest, e)
 		return nil, false
@@ -255,15 +283,22 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, msg *jsonrpc.M
 	return s, true
 }
 
-// serveResponse takes a client's answer to a server-to-client request. None
-// are sent yet, so nothing waits for it; it must still come in a session.
+// serveResponse takes a client's answer to a server-to-client request and
+// hands it to the request that waits for it. It must come in the session
+// the request was sent in; an answer nothing waits for (it came too late)
+// is accepted and dropped.
 func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, msg *jsonrpc.Message, caller *verify.Identity) {
 	if h.auth() != nil {
 		h.auth().Allowed() // a response needs no scope
 	}
-	if _, ok := h.session(w, r, msg, caller); ok {
-		w.WriteHeader(http.StatusAccepted)
+	s, ok := h.session(w, r, msg, caller)
+	if !ok {
+		return
 	}
+	if !s.deliver(msg) {
+		h.log.Debug("dropped a response nothing waits for", "id", msg.ID.String())
+	}
+	w.WriteHeader(http.StatusAccepted)
 }
 
 // notify handles a session-era notification.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/toolgate/toolgate/host/auth/verify"
+	"github.com/toolgate/toolgate/host/jsonrpc"
 )
 
 // session is one session-era conversation, opened by initialize.
@@ -27,11 +29,141 @@ type session struct {
 	// lastUsed is a Unix time in nanoseconds, for idle expiry.
 	lastUsed atomic.Int64
 
+	// log numbers the session's events and keeps the last ones for
+	// Last-Event-ID resumption.
+	log eventLog
+	// listening counts the connections a GET holds open; a session is not
+	// idle while a client listens to it.
+	listening atomic.Int32
+
 	mu sync.Mutex
 	// inflight cancels running requests by JSON-RPC id, for
 	// notifications/cancelled.
 	inflight map[string]context.CancelFunc
 	closed   bool
+	// streams are the session's live streams by key; get is the GET
+	// stream once a client opened it (key 0).
+	streams map[uint64]*stream
+	lastKey uint64
+	get     *stream
+	// level is the logging/setLevel level ("" until the client sets one).
+	level string
+	// subs are the resource URIs of resources/subscribe.
+	subs map[string]bool
+	// pending are the server-to-client requests awaiting an answer, by id
+	// as written.
+	pending map[string]chan *jsonrpc.Message
+}
+
+// primes reports whether the session's streams start with the priming
+// event, which 2025-11-25 introduced; older clients may choke on its empty
+// data. Versions are dates, so they compare as strings.
+func (s *session) primes() bool { return s.version >= "2025-11-25" }
+
+// newStream returns the stream of a POST's answer in the session; false
+// when the session has ended.
+func (s *session) newStream(w http.ResponseWriter, open *prometheus.GaugeVec) (*stream, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, false
+	}
+	return &stream{sess: s, kind: kindPost, open: open, w: w}, true
+}
+
+// register gives a stream that started its key, so a GET can resume it
+// and the session's end ends it.
+func (s *session) register(st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastKey++
+	st.key = s.lastKey
+	s.streams[st.key] = st
+}
+
+// getStream returns the session's GET stream, creating it when create is
+// set; nil when the session ended or there is none.
+func (s *session) getStream(create bool, open *prometheus.GaugeVec) *stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.get == nil && create && !s.closed {
+		s.get = &stream{sess: s, key: 0, kind: kindGet, open: open, started: true}
+		s.streams[0] = s.get
+	}
+	return s.get
+}
+
+// stream returns the live stream with the given key.
+func (s *session) stream(key uint64) *stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streams[key]
+}
+
+// forget drops an ended stream; its events stay in the replay buffer.
+func (s *session) forget(st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams[st.key] == st {
+		delete(s.streams, st.key)
+	}
+	if s.get == st {
+		s.get = nil
+	}
+}
+
+func (s *session) logLevel() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.level
+}
+
+func (s *session) setLogLevel(level string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.level = level
+}
+
+func (s *session) subscribe(uri string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.subs[uri] = true
+	} else {
+		delete(s.subs, uri)
+	}
+}
+
+func (s *session) subscribed(uri string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.subs[uri]
+}
+
+// await registers a server-to-client request; done unregisters it.
+func (s *session) await(id jsonrpc.ID) (answer chan *jsonrpc.Message, done func()) {
+	ch := make(chan *jsonrpc.Message, 1)
+	s.mu.Lock()
+	s.pending[id.String()] = ch
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		delete(s.pending, id.String())
+		s.mu.Unlock()
+	}
+}
+
+// deliver hands a client's response to the request awaiting it; false when
+// none does.
+func (s *session) deliver(m *jsonrpc.Message) bool {
+	s.mu.Lock()
+	ch, ok := s.pending[m.ID.String()]
+	delete(s.pending, m.ID.String())
+	s.mu.Unlock()
+	if ok {
+		ch <- m
+	}
+	return ok
 }
 
 // ownedBy reports whether the caller is the one who opened the session.
@@ -69,21 +201,32 @@ func (s *session) cancel(id string) {
 	}
 }
 
-// busy reports whether a request of the session is running; a session is
-// not idle while it works.
+// busy reports whether a request of the session is running or a client
+// listens on its GET stream; a session is not idle then.
 func (s *session) busy() bool {
+	if s.listening.Load() > 0 {
+		return true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.inflight) > 0
 }
 
-// close cancels everything the session runs.
+// close cancels everything the session runs and ends its streams.
 func (s *session) close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.closed = true
 	for _, c := range s.inflight {
 		c()
+	}
+	streams := make([]*stream, 0, len(s.streams))
+	for _, st := range s.streams {
+		streams = append(streams, st)
+	}
+	s.mu.Unlock()
+	// Outside s.mu: a stream's lock comes before its session's.
+	for _, st := range streams {
+		st.end()
 	}
 }
 
@@ -91,6 +234,8 @@ func (s *session) close() {
 type sessions struct {
 	idle time.Duration
 	max  int
+	// replay is the size of each session's replay buffer, in events.
+	replay int
 	// duration observes how long each session lived, by protocol version.
 	duration *prometheus.HistogramVec
 
@@ -100,8 +245,8 @@ type sessions struct {
 
 var errTooManySessions = errors.New("too many open sessions")
 
-func newSessions(idle time.Duration, max int, reg prometheus.Registerer) *sessions {
-	ss := &sessions{idle: idle, max: max, byID: map[string]*session{},
+func newSessions(idle time.Duration, max, replay int, reg prometheus.Registerer) *sessions {
+	ss := &sessions{idle: idle, max: max, replay: replay, byID: map[string]*session{},
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:                            "mcp_server_session_duration_seconds",
 			Help:                            "How long session-era MCP sessions lasted, from initialize to DELETE, expiry or shutdown (OpenTelemetry mcp.server.session.duration).",
@@ -121,7 +266,9 @@ func (ss *sessions) end(s *session) {
 }
 
 func (ss *sessions) create(version string, owner *verify.Identity, capabilities json.RawMessage) (*session, error) {
-	s := &session{id: newSessionID(), version: version, capabilities: capabilities, inflight: map[string]context.CancelFunc{}, created: time.Now()}
+	s := &session{id: newSessionID(), version: version, capabilities: capabilities, inflight: map[string]context.CancelFunc{}, created: time.Now(),
+		streams: map[uint64]*stream{}, subs: map[string]bool{}, pending: map[string]chan *jsonrpc.Message{}}
+	s.log.max = ss.replay
 	if owner != nil {
 		s.subject, s.issuer = owner.Subject, owner.Issuer
 	}
@@ -184,6 +331,17 @@ func (ss *sessions) closeAll() {
 	for _, s := range all {
 		ss.end(s)
 	}
+}
+
+// all returns the live sessions.
+func (ss *sessions) all() []*session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	out := make([]*session, 0, len(ss.byID))
+	for _, s := range ss.byID {
+		out = append(out, s)
+	}
+	return out
 }
 
 func (ss *sessions) len() int {

@@ -5,11 +5,18 @@
 //	          ──► jsonrpc.Decode ──► auth (bearer token: 401) ──► dispatch.DecodeRequest
 //	          ──► era? ─ _meta protocolVersion ──► modern: header checks, stateless
 //	                   └ otherwise ─────────────► session era: initialize or Mcp-Session-Id
-//	          ──► tool scopes (403) ──► dispatch.Server.Handle ──► JSON response
+//	          ──► tool scopes (403) ──► dispatch.Server.Handle ──► JSON, or SSE when events come first
 //
 // A request that carries the 2026-07-28 _meta fields is served statelessly;
 // an initialize request opens a session-era session (Mcp-Session-Id), which
-// later requests name. DELETE ends a session; GET answers 405 for now.
+// later requests name. DELETE ends a session; GET opens or resumes a
+// session's stream.
+//
+// A request's answer is plain JSON unless something is sent before it
+// (progress, log messages, requests to the client, keep-alives of a long
+// call): then it is an SSE stream ending with the answer. In a session,
+// events carry ids and a bounded replay buffer lets a client resume a
+// dropped stream with Last-Event-ID.
 package transport
 
 import (
@@ -36,12 +43,18 @@ type Options struct {
 	Loopback           bool // the listener is bound to a loopback address
 	SessionIdleTimeout time.Duration
 	MaxSessions        int
+	// ReplayEvents is how many events each session keeps for Last-Event-ID
+	// resumption; 0 keeps none.
+	ReplayEvents int
+	// KeepAlive is how often a quiet SSE stream sends a comment; zero
+	// means 15s.
+	KeepAlive time.Duration
 	// Auth, when set, requires a valid bearer token on every POST and the
 	// tool's scopes on every tools/call. Nil serves without authorization.
 	// SetAuth replaces it while serving.
 	Auth   *auth.Authenticator
 	Logger *slog.Logger
-	// Registerer receives the session metrics.
+	// Registerer receives the session and stream metrics.
 	Registerer prometheus.Registerer
 	// Audit, when set, records every refused request.
 	Audit *audit.Log
@@ -49,11 +62,19 @@ type Options struct {
 
 // Handler serves the MCP endpoint.
 type Handler struct {
-	d        *dispatch.Server
-	opts     Options
-	guard    *guard
-	sessions *sessions
-	log      *slog.Logger
+	d         *dispatch.Server
+	opts      Options
+	guard     *guard
+	sessions  *sessions
+	listeners *listeners
+	params    paramCache
+	log       *slog.Logger
+	keepAlive time.Duration
+	// streamsOpen counts the SSE streams open, by kind.
+	streamsOpen *prometheus.GaugeVec
+	// life ends when the server stops: every running request is cancelled.
+	life     context.Context
+	stopLife context.CancelFunc
 	// authn is Options.Auth, swapped by SetAuth when a reload changes [auth].
 	authn atomic.Pointer[auth.Authenticator]
 }
@@ -61,12 +82,26 @@ type Handler struct {
 // New returns the endpoint's handler. Run its session expiry with Run.
 func New(d *dispatch.Server, opts Options) *Handler {
 	h := &Handler{
-		d:        d,
-		opts:     opts,
-		guard:    newGuard(opts.AllowedOrigins, opts.AllowedHosts, opts.PublicURL, opts.Loopback),
-		sessions: newSessions(opts.SessionIdleTimeout, opts.MaxSessions, opts.Registerer),
-		log:      opts.Logger,
+		d:         d,
+		opts:      opts,
+		guard:     newGuard(opts.AllowedOrigins, opts.AllowedHosts, opts.PublicURL, opts.Loopback),
+		sessions:  newSessions(opts.SessionIdleTimeout, opts.MaxSessions, opts.ReplayEvents, opts.Registerer),
+		listeners: newListeners(),
+		log:       opts.Logger,
+		keepAlive: opts.KeepAlive,
+		streamsOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "toolgate_sse_streams_open",
+			Help: "SSE streams open now, by kind: post (a request's answer), get (a session's GET stream or a resumed stream), listen (2026-07-28 subscriptions/listen).",
+		}, []string{"kind"}),
 	}
+	if h.keepAlive <= 0 {
+		h.keepAlive = defaultKeepAlive
+	}
+	for _, k := range []string{kindPost, kindGet, kindListen} {
+		h.streamsOpen.WithLabelValues(k) // every kind shows, at 0 too
+	}
+	opts.Registerer.MustRegister(h.streamsOpen)
+	h.life, h.stopLife = context.WithCancel(context.Background())
 	h.authn.Store(opts.Auth)
 	return h
 }
@@ -84,14 +119,35 @@ func (h *Handler) SetAuth(a *auth.Authenticator) {
 // auth is the authenticator in force, nil when authorization is off.
 func (h *Handler) auth() *auth.Authenticator { return h.authn.Load() }
 
-// Run expires idle sessions until ctx is done, then ends all sessions.
+// CloseStreams ends the streams that never end by themselves, sessions' GET
+// streams and listen streams, so that a graceful shutdown need not wait for
+// them; running requests go on.
+func (h *Handler) CloseStreams() {
+	for _, s := range h.sessions.all() {
+		if st := s.getStream(false, nil); st != nil {
+			st.end()
+		}
+	}
+	h.listeners.closeAll()
+}
+
+// Stop cancels every running request (their plugins see their contexts
+// end, and they get no answer) and ends all streams and sessions. A server
+// that shuts down calls it once draining gave up; Run calls it too.
+func (h *Handler) Stop() {
+	h.stopLife()
+	h.listeners.closeAll()
+	h.sessions.closeAll()
+}
+
+// Run expires idle sessions until ctx is done, then stops the handler.
 func (h *Handler) Run(ctx context.Context) {
 	tick := time.NewTicker(max(h.opts.SessionIdleTimeout/4, time.Second))
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			h.sessions.closeAll()
+			h.Stop()
 			return
 		case now := <-tick.C:
 			if n := h.sessions.expire(now); n > 0 {
@@ -123,9 +179,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.servePost(w, r)
 	case http.MethodDelete:
 		h.serveDelete(w, r)
+	case http.MethodGet:
+		h.serveGet(w, r)
 	default:
-		// No server-initiated stream yet: GET is 405, which both eras allow.
-		w.Header().Set("Allow", "POST, DELETE")
+		w.Header().Set("Allow", "GET, POST, DELETE")
 		writeError(w, http.StatusMethodNotAllowed, jsonrpc.NewError(jsonrpc.CodeBadRequest,
 			"method not allowed: send JSON-RPC messages with POST"))
 	}
@@ -153,7 +210,7 @@ func (h *Handler) checkGuard(w http.ResponseWriter, r *http.Request) bool {
 func (h *Handler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get(headerSessionID)
 	if id == "" {
-		w.Header().Set("Allow", "POST, DELETE")
+		w.Header().Set("Allow", "GET, POST, DELETE")
 		writeError(w, http.StatusMethodNotAllowed, jsonrpc.NewError(jsonrpc.CodeBadRequest,
 			"DELETE ends a session: send it with the Mcp-Session-Id header"))
 		return

@@ -27,7 +27,7 @@ func main() {
 		Tools: []sdk.Tool{
 			envTool, slowTool, panicTool, failTool, printTool, contentTool, callerTool, badOutputTool, exitTool, touchTool,
 			allocTool,
-			askTool, sampleTool,
+			askTool, sampleTool, streamTool, headerTool,
 		},
 		Prompts:           []sdk.Prompt{probePrompt},
 		Resources:         []sdk.Resource{staticResource},
@@ -242,5 +242,60 @@ var allocTool = sdk.Tool{
 		}
 		held := make([]byte, in.MiB<<20)
 		return sdk.TextResult(fmt.Sprintf("allocated %d MiB", len(held)>>20)), nil
+	},
+}
+
+// logLevels are the MCP log levels, least severe first.
+var logLevels = []sdk.LogLevel{sdk.LevelDebug, sdk.LevelInfo, sdk.LevelNotice, sdk.LevelWarning,
+	sdk.LevelError, sdk.LevelCritical, sdk.LevelAlert, sdk.LevelEmergency}
+
+// stream reports progress 1..steps of steps, and before each step logs one
+// message at every level (data {"step": n, "level": level}, logger
+// "probe"), waiting delay_ms between steps. It returns "streamed".
+var streamTool = sdk.Tool{
+	Name:        "stream",
+	Description: "Reports progress and logs at every level while it runs.",
+	InputSchema: json.RawMessage(`{"type":"object","properties":{` +
+		`"steps":{"type":"integer","minimum":0,"maximum":100},"delay_ms":{"type":"integer","minimum":0,"maximum":10000}},` +
+		`"additionalProperties":false}`),
+	Handler: func(ctx context.Context, call *sdk.Call) (*sdk.Result, error) {
+		var in struct {
+			Steps   int `json:"steps"`
+			DelayMS int `json:"delay_ms"`
+		}
+		if err := call.Decode(&in); err != nil {
+			return nil, err
+		}
+		for step := 1; step <= in.Steps; step++ {
+			for _, l := range logLevels {
+				if err := call.Log(l, "probe", map[string]any{"step": step, "level": l}); err != nil {
+					return nil, err
+				}
+			}
+			if err := call.Progress(float64(step), float64(in.Steps), fmt.Sprintf("step %d", step)); err != nil {
+				return nil, err
+			}
+			select {
+			case <-time.After(time.Duration(in.DelayMS) * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return sdk.TextResult("streamed"), nil
+	},
+}
+
+// header declares parameters mirrored into Mcp-Param-* headers and echoes
+// its arguments.
+var headerTool = sdk.Tool{
+	Name:        "header",
+	Description: "Echoes its arguments; region, count and verbose travel in Mcp-Param headers too.",
+	InputSchema: json.RawMessage(`{"type":"object","properties":{` +
+		`"region":{"type":"string","x-mcp-header":"Region"},` +
+		`"count":{"type":"integer","x-mcp-header":"Count"},` +
+		`"opts":{"type":"object","properties":{"verbose":{"type":"boolean","x-mcp-header":"Verbose"}}},` +
+		`"query":{"type":"string"}},"additionalProperties":false}`),
+	Handler: func(_ context.Context, call *sdk.Call) (*sdk.Result, error) {
+		return sdk.TextResult(string(call.Arguments)), nil
 	},
 }
