@@ -430,8 +430,9 @@ func TestStreamingModern(t *testing.T) {
 		if m.Method != "notifications/subscriptions/acknowledged" {
 			t.Fatalf("got first message %s, want the acknowledgement", ev.Data)
 		}
-		// Only what the server has: tools list changes.
-		if got, want := compact(t, m.Params), `{"_meta":{"io.modelcontextprotocol/subscriptionId":"sub-1"},"notifications":{"toolsListChanged":true}}`; got != want {
+		// All three are honoured: every list may change, and resources
+		// may be subscribed to.
+		if got, want := compact(t, m.Params), `{"_meta":{"io.modelcontextprotocol/subscriptionId":"sub-1"},"notifications":{"toolsListChanged":true,"promptsListChanged":true,"resourceSubscriptions":["file:///a"]}}`; got != want {
 			t.Errorf("got acknowledgement %s, want %s", got, want)
 		}
 		wantError(t, h.post(t, modernHeaders("subscriptions/listen", ""), modernBody(2, "subscriptions/listen", map[string]any{})),

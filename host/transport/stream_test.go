@@ -262,14 +262,16 @@ func TestNotifications(t *testing.T) {
 			}
 		}
 	}
-	// The listen stream asked for tools only (the server has no resources
-	// to honour resourcesListChanged with).
-	m := listen.message(t)
-	if m["method"] != "notifications/tools/list_changed" {
-		t.Fatalf("listen stream: got %v, want the tools list change only", m)
-	}
-	if id := m["params"].(map[string]any)["_meta"].(map[string]any)["io.modelcontextprotocol/subscriptionId"]; id != "L" {
-		t.Errorf("got subscriptionId %v, want L", id)
+	// The listen stream gets both list changes it asked for, in order, and
+	// not the bogus kind.
+	for _, want := range []string{"notifications/resources/list_changed", "notifications/tools/list_changed"} {
+		m := listen.message(t)
+		if m["method"] != want {
+			t.Fatalf("listen stream: got %v, want %s", m, want)
+		}
+		if id := m["params"].(map[string]any)["_meta"].(map[string]any)["io.modelcontextprotocol/subscriptionId"]; id != "L" {
+			t.Errorf("got subscriptionId %v, want L", id)
+		}
 	}
 	if got := f.gauge(t, kindGet); got != 2 {
 		t.Errorf("get streams open: got %v, want 2", got)
