@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -379,10 +380,12 @@ func TestChaosBrokenConfig(t *testing.T) {
 }
 
 // TestChaosAddRemove: add a plugin under load, then remove it. tools/list
-// follows; the calls to the others never fail.
+// follows, clients of both eras are told each time, and the calls to the
+// others never fail.
 func TestChaosAddRemove(t *testing.T) {
 	h, probePath := startChaosHost(t, "")
 	before := toolNames(t, h)
+	watchers := watchListChanges(t, h)
 	l := startLoad(h, chaosTargets)
 	l.waitCalls(t, nil, 20, 10*time.Second)
 
@@ -397,13 +400,12 @@ root = ` + tomlString(filesRoot(t)) + "\n"
 	waitLog(t, h, "reload applied", 1, 15*time.Second)
 	added := toolNames(t, h)
 	l.waitCalls(t, l.snapshot(), 20, 10*time.Second)
-	// Client notification (notifications/tools/list_changed) is asserted
-	// here once the streaming transport sends it.
+	watchers.want(t, "after adding files")
 
 	writeConfigAtomic(t, h, chaosConfig(probePath, ""))
 	waitLog(t, h, "reload applied", 2, 15*time.Second)
 	after := toolNames(t, h)
-	// And here, once more, for the removal.
+	watchers.want(t, "after removing files")
 	l.waitCalls(t, l.snapshot(), 20, 10*time.Second)
 	counts := l.stop(t)
 
@@ -415,4 +417,41 @@ root = ` + tomlString(filesRoot(t)) + "\n"
 		t.Errorf("after removing the files plugin tools/list is %v, want %v", after, before)
 	}
 	wantNoFailures(t, counts, "echo", "probe")
+}
+
+// listWatchers are a session-era GET stream and a 2026-07-28 listen stream
+// waiting for tools/list changes.
+type listWatchers struct{ get, listen *sseStream }
+
+// watchListChanges opens both streams and reads what they send first (the
+// GET stream's priming event, the listen acknowledgement).
+func watchListChanges(t *testing.T, h *hostProc) *listWatchers {
+	t.Helper()
+	sid := h.initialize(t, "2025-11-25")
+	w := &listWatchers{
+		get: h.openStream(t, t.Context(), http.MethodGet, sessionHeaders(sid), ""),
+		listen: h.openStream(t, t.Context(), http.MethodPost, modernHeaders("subscriptions/listen", ""),
+			modernBody("watch", "subscriptions/listen", map[string]any{"notifications": map[string]any{"toolsListChanged": true}})),
+	}
+	if ev, err := w.get.next(); err != nil || ev.Data != "" {
+		t.Fatalf("GET stream: got %+v, %v; want the priming event", ev, err)
+	}
+	if ev, err := w.listen.next(); err != nil || decodeEvent(t, ev).Method != "notifications/subscriptions/acknowledged" {
+		t.Fatalf("listen stream: got %+v, %v; want the acknowledgement", ev, err)
+	}
+	return w
+}
+
+// want checks that each stream's next message is notifications/tools/list_changed.
+func (w *listWatchers) want(t *testing.T, when string) {
+	t.Helper()
+	for name, st := range map[string]*sseStream{"GET": w.get, "listen": w.listen} {
+		ev, err := st.nextWithin(15 * time.Second)
+		if err != nil {
+			t.Fatalf("%s: %s stream: %v", when, name, err)
+		}
+		if m := decodeEvent(t, ev); m.Method != "notifications/tools/list_changed" {
+			t.Errorf("%s: %s stream got %s, want notifications/tools/list_changed", when, name, ev.Data)
+		}
+	}
 }

@@ -110,6 +110,27 @@ func (s *sseStream) next() (*sseEvent, error) {
 	}
 }
 
+// nextWithin is next, failing when no event comes within d: a stream
+// that stays silent must not hang the test.
+func (s *sseStream) nextWithin(d time.Duration) (*sseEvent, error) {
+	type read struct {
+		ev  *sseEvent
+		err error
+	}
+	c := make(chan read, 1)
+	go func() {
+		ev, err := s.next()
+		c <- read{ev, err}
+	}()
+	select {
+	case r := <-c:
+		return r.ev, r.err
+	case <-time.After(d):
+		s.resp.Body.Close() // ends the read above
+		return nil, fmt.Errorf("no event within %s", d)
+	}
+}
+
 // rest reads every event until the stream ends.
 func (s *sseStream) rest(t *testing.T) []*sseEvent {
 	t.Helper()
