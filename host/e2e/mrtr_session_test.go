@@ -121,12 +121,6 @@ func TestSessionEraInput(t *testing.T) {
 		mustUnmarshal(t, params, &p)
 		return answers[p.Message]
 	})
-	if m.Error != nil && m.Error.Code == -32600 && strings.Contains(m.Error.Message, "text/event-stream") {
-		// The transport does not stream server-to-client requests yet:
-		// the host says so, as it must, and this test has nothing more
-		// to check until it does.
-		t.Skipf("no server-to-client requests on this transport yet: %s", m.Error.Message)
-	}
 	if m.Error != nil {
 		t.Fatalf("got error %d %q", m.Error.Code, m.Error.Message)
 	}
