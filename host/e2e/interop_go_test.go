@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -93,8 +95,14 @@ func TestInteropGoClient(t *testing.T) {
 						t.Errorf("read %s: got %+v, want %q", uri, res.Contents, want)
 					}
 				}
-				if _, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "probe://items/missing"}); err == nil {
-					t.Errorf("reading probe://items/missing succeeded")
+				// Resource not found is -32602 in 2026-07-28, -32002 before.
+				wantCode := int64(-32002)
+				if version == modernVersion {
+					wantCode = -32602
+				}
+				var werr *jsonrpc.Error
+				if _, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "probe://items/missing"}); !errors.As(err, &werr) || werr.Code != wantCode {
+					t.Errorf("reading probe://items/missing: got %v, want error code %d", err, wantCode)
 				}
 			})
 
