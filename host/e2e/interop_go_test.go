@@ -151,18 +151,12 @@ func TestInteropGoClient(t *testing.T) {
 
 			t.Run("subscribe", func(t *testing.T) {
 				const uri = "probe://static.txt"
-				// In 2026-07-28 Subscribe holds a subscriptions/listen
-				// stream open until Unsubscribe, so it runs on its own.
-				subErr := make(chan error, 1)
-				go func() { subErr <- cs.Subscribe(ctx, &mcp.SubscribeParams{URI: uri}) }()
-				if version == sessionVersion {
-					if err := <-subErr; err != nil {
-						t.Fatal(err)
-					}
+				if err := cs.Subscribe(ctx, &mcp.SubscribeParams{URI: uri}); err != nil {
+					t.Fatal(err)
 				}
-				// The subscription may be in place only after a moment
-				// (the listen stream opens in the background), so touch
-				// until the update arrives.
+				// In 2026-07-28 Subscribe returns before the
+				// subscriptions/listen stream it opens in the background is
+				// in place, so touch until the update arrives.
 				deadline := time.Now().Add(10 * time.Second)
 				for {
 					if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "touch", Arguments: map[string]any{"uri": "probe://items/1"}}); err != nil {
