@@ -24,12 +24,13 @@ import (
 // to itself.
 var inspectorDir = filepath.Join(conformanceDir, "node_modules", "@modelcontextprotocol", "inspector-cli", "build")
 
-// TestInspectorCLI lists and calls tools with the MCP Inspector CLI against
-// a host with authorization on, the token sent as the CLI's own header.
+// TestInspectorCLI lists and calls tools, reads resources and gets a prompt
+// with the MCP Inspector CLI against a host with authorization on, the token
+// sent as the CLI's own header.
 func TestInspectorCLI(t *testing.T) {
 	checkConformanceInstalled(t)
-	h := startHost(t, authHostConfig(everythingPlugin+"\n[[plugins]]\nname = \"echo\"\npath = \"@BIN@/echo\"\n"))
-	auth := "Authorization: Bearer " + mintToken(t, h, "inspector", "tools:echo "+everythingScope)
+	h := startHost(t, authHostConfig(everythingPlugin+"\n[[plugins]]\nname = \"echo\"\npath = \"@BIN@/echo\"\n"+probePlugin("")))
+	auth := "Authorization: Bearer " + mintToken(t, h, "inspector", "tools:echo "+everythingScope+" "+probeScopes)
 
 	t.Run("tools/list", func(t *testing.T) {
 		var out struct {
@@ -76,6 +77,50 @@ func TestInspectorCLI(t *testing.T) {
 		runInspector(t, &out, h.url, "--method", "tools/call", "--tool-name", "test_image_content", "--header", auth)
 		if len(out.Content) != 1 || out.Content[0].Type != "image" || out.Content[0].MIMEType != "image/png" || out.Content[0].Data == "" {
 			t.Errorf("got content %+v, want one PNG image block", out.Content)
+		}
+	})
+
+	t.Run("resources/read", func(t *testing.T) {
+		for uri, want := range map[string]string{"probe://static.txt": "static text", "probe://items/5": `{"id":"5"}`} {
+			var out struct {
+				Contents textContents `json:"contents"`
+			}
+			runInspector(t, &out, h.url, "--method", "resources/read", "--uri", uri, "--header", auth)
+			if len(out.Contents) != 1 || out.Contents[0].URI != uri || out.Contents[0].Text != want {
+				t.Errorf("read %s: got %+v, want %q", uri, out.Contents, want)
+			}
+		}
+	})
+
+	t.Run("resources/templates/list", func(t *testing.T) {
+		var out struct {
+			ResourceTemplates []struct {
+				URITemplate string `json:"uriTemplate"`
+			} `json:"resourceTemplates"`
+		}
+		runInspector(t, &out, h.url, "--method", "resources/templates/list", "--header", auth)
+		var templates []string
+		for _, rt := range out.ResourceTemplates {
+			templates = append(templates, rt.URITemplate)
+		}
+		if !slices.Contains(templates, "probe://items/{id}") {
+			t.Errorf("got templates %v, want probe://items/{id} among them", templates)
+		}
+	})
+
+	t.Run("prompts/get", func(t *testing.T) {
+		var out struct {
+			Messages []struct {
+				Role    string `json:"role"`
+				Content struct {
+					Text string `json:"text"`
+				} `json:"content"`
+			} `json:"messages"`
+		}
+		runInspector(t, &out, h.url, "--method", "prompts/get", "--prompt-name", "probe_prompt",
+			"--prompt-args", "text=hello", "tone=cheerful", "--header", auth)
+		if len(out.Messages) != 1 || out.Messages[0].Role != "user" || out.Messages[0].Content.Text != "hello cheerful" {
+			t.Errorf("got messages %+v, want one user message \"hello cheerful\"", out.Messages)
 		}
 	})
 

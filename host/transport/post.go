@@ -62,11 +62,22 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	if !h.authorize(w, r, msg, req) {
 		return
 	}
+	modernHeader := dispatch.IsModernVersion(r.Header.Get(headerProtocolVersion))
+	if msg.IsNotification() && (req.Modern || modernHeader) {
+		// 2026-07-28 defines no client notifications over Streamable HTTP
+		// (closing a response stream is what cancels) and no header rules
+		// for their POSTs. Clients send notifications/cancelled anyway (the
+		// official Go SDK does after closing a call's or a listen's stream)
+		// and take an error status for a broken connection; there is
+		// nothing to act on, so accept and ignore them.
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
 	if req.Modern {
 		h.serveModern(w, r, msg, req)
 		return
 	}
-	if v := r.Header.Get(headerProtocolVersion); dispatch.IsModernVersion(v) {
+	if v := r.Header.Get(headerProtocolVersion); modernHeader {
 		writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeInvalidParams,
 			fmt.Sprintf("MCP-Protocol-Version %s needs params._meta[%q] in every request", v, "io.modelcontextprotocol/protocolVersion")))
 		return
@@ -103,10 +114,6 @@ func (h *Handler) serveModern(w http.ResponseWriter, r *http.Request, msg *jsonr
 	if req.Params.Meta.ClientCapabilities == nil {
 		writeError(w, http.StatusBadRequest, withID(msg, jsonrpc.CodeInvalidParams,
 			fmt.Sprintf("params._meta[%q] is required", "io.modelcontextprotocol/clientCapabilities")))
-		return
-	}
-	if msg.IsNotification() {
-		w.WriteHeader(http.StatusAccepted)
 		return
 	}
 	if l := req.Params.Meta.LogLevel; l != nil {

@@ -345,6 +345,27 @@ func TestCancellation(t *testing.T) {
 	})
 }
 
+// TestModernNotificationAccepted checks that a notification POSTed by a
+// 2026-07-28 client, which that revision neither defines over HTTP nor
+// gives header rules, is accepted and ignored: the official Go SDK sends
+// notifications/cancelled after closing a call's or a listen's stream, and
+// treats any other answer as a broken connection.
+func TestModernNotificationAccepted(t *testing.T) {
+	f := newFixture(t, nil)
+	for name, body := range map[string]string{
+		"without _meta": `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"context canceled"}}`,
+		"with _meta":    `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,` + modernMeta + `}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := f.request(t, t.Context(), http.MethodPost, "/mcp", map[string]string{headerProtocolVersion: "2026-07-28"}, body)
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusAccepted || len(b) != 0 {
+				t.Errorf("got status %d, body %s; want 202 and no body", resp.StatusCode, b)
+			}
+		})
+	}
+}
+
 // TestKeepAliveStartsStream checks that a long call without events becomes
 // an event stream of keep-alive comments, still ending with the answer.
 func TestKeepAliveStartsStream(t *testing.T) {

@@ -6,14 +6,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 // bearerClient is the official client with a fixed bearer token, on a
-// recording fetch; connect it with client.connect(transport).
-export function bearerClient(url, token) {
+// recording fetch; connect it with client.connect(transport). options are
+// the Client's, such as the capabilities it declares.
+export function bearerClient(url, token, options) {
   const rec = recordingFetch();
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: { Authorization: 'Bearer ' + token } },
     fetch: rec.fetch,
   });
-  const client = new Client({ name: 'toolgate-e2e-ts', version: '1.0.0' });
+  const client = new Client({ name: 'toolgate-e2e-ts', version: '1.0.0' }, options);
   return { rec, transport, client };
 }
 
