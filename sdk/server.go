@@ -72,12 +72,12 @@ func (s *server) CallTool(req *toolgatev1.CallToolRequest, stream toolgatev1.Plu
 		Caller:    callerFromProto(req.GetCaller()),
 		RequestID: req.GetRequestId(),
 		Client:    in.caps,
-		in:        in,
+		Input:     in,
 		send:      stream.Send,
 	}
 	res, err := s.run(stream.Context(), t, call)
-	if pr, ok := in.inputResult(err); ok {
-		return call.finish(pr)
+	if reqs, state, ok := in.questions(err); ok {
+		return call.finish(&toolgatev1.CallToolResult{InputRequests: reqs, RequestState: state})
 	}
 	if err != nil {
 		res = ErrorResult("%v", err)

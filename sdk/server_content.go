@@ -89,11 +89,17 @@ func (s *server) GetPrompt(ctx context.Context, req *toolgatev1.GetPromptRequest
 		return nil, status.Errorf(codes.NotFound, "no prompt named %q in this plugin", req.GetName())
 	}
 	var out *toolgatev1.GetPromptResult
+	in := newInput(req)
 	err := s.guard("prompt", p.Name, req.GetRequestId(), func() error {
 		res, err := p.Handler(ctx, &PromptRequest{
 			Prompt: p.Name, Arguments: req.GetArguments(),
 			Caller: callerFromProto(req.GetCaller()), RequestID: req.GetRequestId(),
+			Client: in.caps, Input: in,
 		})
+		if reqs, state, ok := in.questions(err); ok {
+			out = &toolgatev1.GetPromptResult{InputRequests: reqs, RequestState: state}
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ package main
 import "github.com/toolgate/toolgate/sdk"
 
 func main() {
-	sdk.Serve(&sdk.Plugin{Tools: tools()})
+	sdk.Serve(&sdk.Plugin{Tools: tools(), Prompts: inputPrompts()})
 }
 
 // scope is the OAuth scope the plugin suggests for all its tools.
@@ -20,7 +20,7 @@ const scope = "tools:everything"
 
 // tools are every tool of the plugin, one file per concern.
 func tools() []sdk.Tool {
-	all := concat(contentTools(), eventTools(), errorTools(), schemaTools())
+	all := concat(contentTools(), eventTools(), errorTools(), schemaTools(), inputTools())
 	for i := range all {
 		all[i].Scopes = []string{scope}
 	}

@@ -1766,9 +1766,14 @@ type GetPromptRequest struct {
 	Arguments map[string]string `protobuf:"bytes,2,rep,name=arguments,proto3" json:"arguments,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Caller    *Caller           `protobuf:"bytes,3,opt,name=caller,proto3" json:"caller,omitempty"`
 	// The host's id for this request; it also appears in the host's logs.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// input_responses, request_state and client_capabilities are those of
+	// CallToolRequest, for a prompt that asks the client for input.
+	InputResponses     map[string][]byte `protobuf:"bytes,5,rep,name=input_responses,json=inputResponses,proto3" json:"input_responses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	RequestState       []byte            `protobuf:"bytes,6,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
+	ClientCapabilities []byte            `protobuf:"bytes,7,opt,name=client_capabilities,json=clientCapabilities,proto3" json:"client_capabilities,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GetPromptRequest) Reset() {
@@ -1829,12 +1834,39 @@ func (x *GetPromptRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *GetPromptRequest) GetInputResponses() map[string][]byte {
+	if x != nil {
+		return x.InputResponses
+	}
+	return nil
+}
+
+func (x *GetPromptRequest) GetRequestState() []byte {
+	if x != nil {
+		return x.RequestState
+	}
+	return nil
+}
+
+func (x *GetPromptRequest) GetClientCapabilities() []byte {
+	if x != nil {
+		return x.ClientCapabilities
+	}
+	return nil
+}
+
 type GetPromptResult struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Description string                 `protobuf:"bytes,1,opt,name=description,proto3" json:"description,omitempty"`
 	Messages    []*PromptMessage       `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
 	// Optional JSON object published as the result's _meta.
-	Meta          []byte `protobuf:"bytes,3,opt,name=meta,proto3" json:"meta,omitempty"`
+	Meta []byte `protobuf:"bytes,3,opt,name=meta,proto3" json:"meta,omitempty"`
+	// When not empty, the prompt is not rendered yet: it needs these answers
+	// from the client first, as CallToolResult's input_requests. Description,
+	// messages and meta are ignored then.
+	InputRequests map[string]*InputRequest `protobuf:"bytes,4,rep,name=input_requests,json=inputRequests,proto3" json:"input_requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Opaque state the plugin wants back in the next round's request_state.
+	RequestState  []byte `protobuf:"bytes,5,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1886,6 +1918,20 @@ func (x *GetPromptResult) GetMessages() []*PromptMessage {
 func (x *GetPromptResult) GetMeta() []byte {
 	if x != nil {
 		return x.Meta
+	}
+	return nil
+}
+
+func (x *GetPromptResult) GetInputRequests() map[string]*InputRequest {
+	if x != nil {
+		return x.InputRequests
+	}
+	return nil
+}
+
+func (x *GetPromptResult) GetRequestState() []byte {
+	if x != nil {
+		return x.RequestState
 	}
 	return nil
 }
@@ -2488,20 +2534,31 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"\tmime_type\x18\x05 \x01(\tR\bmimeType\x12 \n" +
 	"\vannotations\x18\x06 \x01(\fR\vannotations\x12)\n" +
 	"\x10suggested_scopes\x18\a \x03(\tR\x0fsuggestedScopes\x12\x12\n" +
-	"\x04meta\x18\b \x01(\fR\x04meta\"\xfc\x01\n" +
+	"\x04meta\x18\b \x01(\fR\x04meta\"\xf1\x03\n" +
 	"\x10GetPromptRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12J\n" +
 	"\targuments\x18\x02 \x03(\v2,.toolgate.v1.GetPromptRequest.ArgumentsEntryR\targuments\x12+\n" +
 	"\x06caller\x18\x03 \x01(\v2\x13.toolgate.v1.CallerR\x06caller\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x1a<\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12Z\n" +
+	"\x0finput_responses\x18\x05 \x03(\v21.toolgate.v1.GetPromptRequest.InputResponsesEntryR\x0einputResponses\x12#\n" +
+	"\rrequest_state\x18\x06 \x01(\fR\frequestState\x12/\n" +
+	"\x13client_capabilities\x18\a \x01(\fR\x12clientCapabilities\x1a<\n" +
 	"\x0eArgumentsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x7f\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
+	"\x13InputResponsesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xd9\x02\n" +
 	"\x0fGetPromptResult\x12 \n" +
 	"\vdescription\x18\x01 \x01(\tR\vdescription\x126\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1a.toolgate.v1.PromptMessageR\bmessages\x12\x12\n" +
-	"\x04meta\x18\x03 \x01(\fR\x04meta\"S\n" +
+	"\x04meta\x18\x03 \x01(\fR\x04meta\x12V\n" +
+	"\x0einput_requests\x18\x04 \x03(\v2/.toolgate.v1.GetPromptResult.InputRequestsEntryR\rinputRequests\x12#\n" +
+	"\rrequest_state\x18\x05 \x01(\fR\frequestState\x1a[\n" +
+	"\x12InputRequestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.toolgate.v1.InputRequestR\x05value:\x028\x01\"S\n" +
 	"\rPromptMessage\x12\x12\n" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12.\n" +
 	"\acontent\x18\x02 \x01(\v2\x14.toolgate.v1.ContentR\acontent\"\xa3\x02\n" +
@@ -2559,7 +2616,7 @@ func file_toolgate_v1_toolgate_proto_rawDescGZIP() []byte {
 	return file_toolgate_v1_toolgate_proto_rawDescData
 }
 
-var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*InitRequest)(nil),           // 0: toolgate.v1.InitRequest
 	(*InitResponse)(nil),          // 1: toolgate.v1.InitResponse
@@ -2594,8 +2651,10 @@ var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	nil,                           // 30: toolgate.v1.CallToolRequest.InputResponsesEntry
 	nil,                           // 31: toolgate.v1.CallToolResult.InputRequestsEntry
 	nil,                           // 32: toolgate.v1.GetPromptRequest.ArgumentsEntry
-	nil,                           // 33: toolgate.v1.ReadResourceRequest.VariablesEntry
-	nil,                           // 34: toolgate.v1.CompleteRequest.ContextEntry
+	nil,                           // 33: toolgate.v1.GetPromptRequest.InputResponsesEntry
+	nil,                           // 34: toolgate.v1.GetPromptResult.InputRequestsEntry
+	nil,                           // 35: toolgate.v1.ReadResourceRequest.VariablesEntry
+	nil,                           // 36: toolgate.v1.CompleteRequest.ContextEntry
 }
 var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	2,  // 0: toolgate.v1.InitResponse.tools:type_name -> toolgate.v1.Tool
@@ -2618,31 +2677,34 @@ var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	18, // 17: toolgate.v1.Prompt.arguments:type_name -> toolgate.v1.PromptArgument
 	32, // 18: toolgate.v1.GetPromptRequest.arguments:type_name -> toolgate.v1.GetPromptRequest.ArgumentsEntry
 	5,  // 19: toolgate.v1.GetPromptRequest.caller:type_name -> toolgate.v1.Caller
-	23, // 20: toolgate.v1.GetPromptResult.messages:type_name -> toolgate.v1.PromptMessage
-	11, // 21: toolgate.v1.PromptMessage.content:type_name -> toolgate.v1.Content
-	33, // 22: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
-	5,  // 23: toolgate.v1.ReadResourceRequest.caller:type_name -> toolgate.v1.Caller
-	16, // 24: toolgate.v1.ReadResourceResult.contents:type_name -> toolgate.v1.EmbeddedResource
-	34, // 25: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
-	5,  // 26: toolgate.v1.CompleteRequest.caller:type_name -> toolgate.v1.Caller
-	10, // 27: toolgate.v1.CallToolResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
-	0,  // 28: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
-	4,  // 29: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
-	21, // 30: toolgate.v1.Plugin.GetPrompt:input_type -> toolgate.v1.GetPromptRequest
-	24, // 31: toolgate.v1.Plugin.ReadResource:input_type -> toolgate.v1.ReadResourceRequest
-	26, // 32: toolgate.v1.Plugin.Complete:input_type -> toolgate.v1.CompleteRequest
-	28, // 33: toolgate.v1.Plugin.WatchResources:input_type -> toolgate.v1.WatchResourcesRequest
-	1,  // 34: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
-	6,  // 35: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
-	22, // 36: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
-	25, // 37: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
-	27, // 38: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
-	29, // 39: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	33, // 20: toolgate.v1.GetPromptRequest.input_responses:type_name -> toolgate.v1.GetPromptRequest.InputResponsesEntry
+	23, // 21: toolgate.v1.GetPromptResult.messages:type_name -> toolgate.v1.PromptMessage
+	34, // 22: toolgate.v1.GetPromptResult.input_requests:type_name -> toolgate.v1.GetPromptResult.InputRequestsEntry
+	11, // 23: toolgate.v1.PromptMessage.content:type_name -> toolgate.v1.Content
+	35, // 24: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
+	5,  // 25: toolgate.v1.ReadResourceRequest.caller:type_name -> toolgate.v1.Caller
+	16, // 26: toolgate.v1.ReadResourceResult.contents:type_name -> toolgate.v1.EmbeddedResource
+	36, // 27: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
+	5,  // 28: toolgate.v1.CompleteRequest.caller:type_name -> toolgate.v1.Caller
+	10, // 29: toolgate.v1.CallToolResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
+	10, // 30: toolgate.v1.GetPromptResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
+	0,  // 31: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
+	4,  // 32: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
+	21, // 33: toolgate.v1.Plugin.GetPrompt:input_type -> toolgate.v1.GetPromptRequest
+	24, // 34: toolgate.v1.Plugin.ReadResource:input_type -> toolgate.v1.ReadResourceRequest
+	26, // 35: toolgate.v1.Plugin.Complete:input_type -> toolgate.v1.CompleteRequest
+	28, // 36: toolgate.v1.Plugin.WatchResources:input_type -> toolgate.v1.WatchResourcesRequest
+	1,  // 37: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
+	6,  // 38: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
+	22, // 39: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
+	25, // 40: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
+	27, // 41: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
+	29, // 42: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
+	37, // [37:43] is the sub-list for method output_type
+	31, // [31:37] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_toolgate_v1_toolgate_proto_init() }
@@ -2681,7 +2743,7 @@ func file_toolgate_v1_toolgate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolgate_v1_toolgate_proto_rawDesc), len(file_toolgate_v1_toolgate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -67,7 +67,9 @@ type PluginClient interface {
 	CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[CallToolEvent], error)
 	// GetPrompt renders one of the plugin's prompts with the caller's
 	// arguments. An unknown prompt is NOT_FOUND; arguments the prompt cannot
-	// use are INVALID_ARGUMENT, with a message the client reads.
+	// use are INVALID_ARGUMENT, with a message the client reads. Like a tool
+	// call, it may ask the client for input first (input_requests), in rounds
+	// that work as CallTool's do.
 	GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResult, error)
 	// ReadResource reads one resource: one the plugin listed, or a URI that
 	// matches one of its resource templates. A resource that does not exist
@@ -192,7 +194,9 @@ type PluginServer interface {
 	CallTool(*CallToolRequest, grpc.ServerStreamingServer[CallToolEvent]) error
 	// GetPrompt renders one of the plugin's prompts with the caller's
 	// arguments. An unknown prompt is NOT_FOUND; arguments the prompt cannot
-	// use are INVALID_ARGUMENT, with a message the client reads.
+	// use are INVALID_ARGUMENT, with a message the client reads. Like a tool
+	// call, it may ask the client for input first (input_requests), in rounds
+	// that work as CallTool's do.
 	GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResult, error)
 	// ReadResource reads one resource: one the plugin listed, or a URI that
 	// matches one of its resource templates. A resource that does not exist
