@@ -30,6 +30,12 @@ func (c *Client) GetPrompt(ctx context.Context, name string, args map[string]str
 	})
 }
 
+// GetPromptRequest is GetPrompt with a request of the test's making: a
+// caller, client capabilities, or a later round's answers and state.
+func (c *Client) GetPromptRequest(ctx context.Context, req *toolgatev1.GetPromptRequest) (*toolgatev1.GetPromptResult, error) {
+	return c.rpc.GetPrompt(ctx, req)
+}
+
 // ReadResource reads uri as the host would: the offered resource with that
 // URI, else the first offered template it matches, with the template's
 // variables. A URI that matches nothing offered is an error of sdktest's.
