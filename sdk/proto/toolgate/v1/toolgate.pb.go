@@ -2349,6 +2349,42 @@ func (*WatchResourcesRequest) Descriptor() ([]byte, []int) {
 	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{28}
 }
 
+type WatchOfferRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchOfferRequest) Reset() {
+	*x = WatchOfferRequest{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchOfferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchOfferRequest) ProtoMessage() {}
+
+func (x *WatchOfferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchOfferRequest.ProtoReflect.Descriptor instead.
+func (*WatchOfferRequest) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{29}
+}
+
 type ResourceUpdated struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Uri           string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
@@ -2358,7 +2394,7 @@ type ResourceUpdated struct {
 
 func (x *ResourceUpdated) Reset() {
 	*x = ResourceUpdated{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2370,7 +2406,7 @@ func (x *ResourceUpdated) String() string {
 func (*ResourceUpdated) ProtoMessage() {}
 
 func (x *ResourceUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2383,7 +2419,7 @@ func (x *ResourceUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceUpdated.ProtoReflect.Descriptor instead.
 func (*ResourceUpdated) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{29}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ResourceUpdated) GetUri() string {
@@ -2593,16 +2629,19 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12\x19\n" +
 	"\bhas_more\x18\x03 \x01(\bR\ahasMoreB\b\n" +
 	"\x06_total\"\x17\n" +
-	"\x15WatchResourcesRequest\"#\n" +
+	"\x15WatchResourcesRequest\"\x13\n" +
+	"\x11WatchOfferRequest\"#\n" +
 	"\x0fResourceUpdated\x12\x10\n" +
-	"\x03uri\x18\x01 \x01(\tR\x03uri2\xc7\x03\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri2\x92\x04\n" +
 	"\x06Plugin\x12;\n" +
 	"\x04Init\x12\x18.toolgate.v1.InitRequest\x1a\x19.toolgate.v1.InitResponse\x12F\n" +
 	"\bCallTool\x12\x1c.toolgate.v1.CallToolRequest\x1a\x1a.toolgate.v1.CallToolEvent0\x01\x12H\n" +
 	"\tGetPrompt\x12\x1d.toolgate.v1.GetPromptRequest\x1a\x1c.toolgate.v1.GetPromptResult\x12Q\n" +
 	"\fReadResource\x12 .toolgate.v1.ReadResourceRequest\x1a\x1f.toolgate.v1.ReadResourceResult\x12E\n" +
 	"\bComplete\x12\x1c.toolgate.v1.CompleteRequest\x1a\x1b.toolgate.v1.CompleteResult\x12T\n" +
-	"\x0eWatchResources\x12\".toolgate.v1.WatchResourcesRequest\x1a\x1c.toolgate.v1.ResourceUpdated0\x01B?Z=github.com/toolgate/toolgate/sdk/proto/toolgate/v1;toolgatev1b\x06proto3"
+	"\x0eWatchResources\x12\".toolgate.v1.WatchResourcesRequest\x1a\x1c.toolgate.v1.ResourceUpdated0\x01\x12I\n" +
+	"\n" +
+	"WatchOffer\x12\x1e.toolgate.v1.WatchOfferRequest\x1a\x19.toolgate.v1.InitResponse0\x01B?Z=github.com/toolgate/toolgate/sdk/proto/toolgate/v1;toolgatev1b\x06proto3"
 
 var (
 	file_toolgate_v1_toolgate_proto_rawDescOnce sync.Once
@@ -2616,7 +2655,7 @@ func file_toolgate_v1_toolgate_proto_rawDescGZIP() []byte {
 	return file_toolgate_v1_toolgate_proto_rawDescData
 }
 
-var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*InitRequest)(nil),           // 0: toolgate.v1.InitRequest
 	(*InitResponse)(nil),          // 1: toolgate.v1.InitResponse
@@ -2647,14 +2686,15 @@ var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*CompleteRequest)(nil),       // 26: toolgate.v1.CompleteRequest
 	(*CompleteResult)(nil),        // 27: toolgate.v1.CompleteResult
 	(*WatchResourcesRequest)(nil), // 28: toolgate.v1.WatchResourcesRequest
-	(*ResourceUpdated)(nil),       // 29: toolgate.v1.ResourceUpdated
-	nil,                           // 30: toolgate.v1.CallToolRequest.InputResponsesEntry
-	nil,                           // 31: toolgate.v1.CallToolResult.InputRequestsEntry
-	nil,                           // 32: toolgate.v1.GetPromptRequest.ArgumentsEntry
-	nil,                           // 33: toolgate.v1.GetPromptRequest.InputResponsesEntry
-	nil,                           // 34: toolgate.v1.GetPromptResult.InputRequestsEntry
-	nil,                           // 35: toolgate.v1.ReadResourceRequest.VariablesEntry
-	nil,                           // 36: toolgate.v1.CompleteRequest.ContextEntry
+	(*WatchOfferRequest)(nil),     // 29: toolgate.v1.WatchOfferRequest
+	(*ResourceUpdated)(nil),       // 30: toolgate.v1.ResourceUpdated
+	nil,                           // 31: toolgate.v1.CallToolRequest.InputResponsesEntry
+	nil,                           // 32: toolgate.v1.CallToolResult.InputRequestsEntry
+	nil,                           // 33: toolgate.v1.GetPromptRequest.ArgumentsEntry
+	nil,                           // 34: toolgate.v1.GetPromptRequest.InputResponsesEntry
+	nil,                           // 35: toolgate.v1.GetPromptResult.InputRequestsEntry
+	nil,                           // 36: toolgate.v1.ReadResourceRequest.VariablesEntry
+	nil,                           // 37: toolgate.v1.CompleteRequest.ContextEntry
 }
 var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	2,  // 0: toolgate.v1.InitResponse.tools:type_name -> toolgate.v1.Tool
@@ -2663,28 +2703,28 @@ var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	20, // 3: toolgate.v1.InitResponse.resource_templates:type_name -> toolgate.v1.ResourceTemplate
 	3,  // 4: toolgate.v1.Tool.annotations:type_name -> toolgate.v1.ToolAnnotations
 	5,  // 5: toolgate.v1.CallToolRequest.caller:type_name -> toolgate.v1.Caller
-	30, // 6: toolgate.v1.CallToolRequest.input_responses:type_name -> toolgate.v1.CallToolRequest.InputResponsesEntry
+	31, // 6: toolgate.v1.CallToolRequest.input_responses:type_name -> toolgate.v1.CallToolRequest.InputResponsesEntry
 	7,  // 7: toolgate.v1.CallToolEvent.progress:type_name -> toolgate.v1.Progress
 	8,  // 8: toolgate.v1.CallToolEvent.log:type_name -> toolgate.v1.LogMessage
 	9,  // 9: toolgate.v1.CallToolEvent.result:type_name -> toolgate.v1.CallToolResult
 	11, // 10: toolgate.v1.CallToolResult.content:type_name -> toolgate.v1.Content
-	31, // 11: toolgate.v1.CallToolResult.input_requests:type_name -> toolgate.v1.CallToolResult.InputRequestsEntry
+	32, // 11: toolgate.v1.CallToolResult.input_requests:type_name -> toolgate.v1.CallToolResult.InputRequestsEntry
 	12, // 12: toolgate.v1.Content.text:type_name -> toolgate.v1.TextContent
 	13, // 13: toolgate.v1.Content.image:type_name -> toolgate.v1.ImageContent
 	14, // 14: toolgate.v1.Content.audio:type_name -> toolgate.v1.AudioContent
 	15, // 15: toolgate.v1.Content.resource_link:type_name -> toolgate.v1.ResourceLink
 	16, // 16: toolgate.v1.Content.resource:type_name -> toolgate.v1.EmbeddedResource
 	18, // 17: toolgate.v1.Prompt.arguments:type_name -> toolgate.v1.PromptArgument
-	32, // 18: toolgate.v1.GetPromptRequest.arguments:type_name -> toolgate.v1.GetPromptRequest.ArgumentsEntry
+	33, // 18: toolgate.v1.GetPromptRequest.arguments:type_name -> toolgate.v1.GetPromptRequest.ArgumentsEntry
 	5,  // 19: toolgate.v1.GetPromptRequest.caller:type_name -> toolgate.v1.Caller
-	33, // 20: toolgate.v1.GetPromptRequest.input_responses:type_name -> toolgate.v1.GetPromptRequest.InputResponsesEntry
+	34, // 20: toolgate.v1.GetPromptRequest.input_responses:type_name -> toolgate.v1.GetPromptRequest.InputResponsesEntry
 	23, // 21: toolgate.v1.GetPromptResult.messages:type_name -> toolgate.v1.PromptMessage
-	34, // 22: toolgate.v1.GetPromptResult.input_requests:type_name -> toolgate.v1.GetPromptResult.InputRequestsEntry
+	35, // 22: toolgate.v1.GetPromptResult.input_requests:type_name -> toolgate.v1.GetPromptResult.InputRequestsEntry
 	11, // 23: toolgate.v1.PromptMessage.content:type_name -> toolgate.v1.Content
-	35, // 24: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
+	36, // 24: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
 	5,  // 25: toolgate.v1.ReadResourceRequest.caller:type_name -> toolgate.v1.Caller
 	16, // 26: toolgate.v1.ReadResourceResult.contents:type_name -> toolgate.v1.EmbeddedResource
-	36, // 27: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
+	37, // 27: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
 	5,  // 28: toolgate.v1.CompleteRequest.caller:type_name -> toolgate.v1.Caller
 	10, // 29: toolgate.v1.CallToolResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
 	10, // 30: toolgate.v1.GetPromptResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
@@ -2694,14 +2734,16 @@ var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	24, // 34: toolgate.v1.Plugin.ReadResource:input_type -> toolgate.v1.ReadResourceRequest
 	26, // 35: toolgate.v1.Plugin.Complete:input_type -> toolgate.v1.CompleteRequest
 	28, // 36: toolgate.v1.Plugin.WatchResources:input_type -> toolgate.v1.WatchResourcesRequest
-	1,  // 37: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
-	6,  // 38: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
-	22, // 39: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
-	25, // 40: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
-	27, // 41: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
-	29, // 42: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
-	37, // [37:43] is the sub-list for method output_type
-	31, // [31:37] is the sub-list for method input_type
+	29, // 37: toolgate.v1.Plugin.WatchOffer:input_type -> toolgate.v1.WatchOfferRequest
+	1,  // 38: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
+	6,  // 39: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
+	22, // 40: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
+	25, // 41: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
+	27, // 42: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
+	30, // 43: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
+	1,  // 44: toolgate.v1.Plugin.WatchOffer:output_type -> toolgate.v1.InitResponse
+	38, // [38:45] is the sub-list for method output_type
+	31, // [31:38] is the sub-list for method input_type
 	31, // [31:31] is the sub-list for extension type_name
 	31, // [31:31] is the sub-list for extension extendee
 	0,  // [0:31] is the sub-list for field type_name
@@ -2743,7 +2785,7 @@ func file_toolgate_v1_toolgate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolgate_v1_toolgate_proto_rawDesc), len(file_toolgate_v1_toolgate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

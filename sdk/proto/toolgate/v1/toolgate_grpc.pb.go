@@ -43,6 +43,7 @@ const (
 	Plugin_ReadResource_FullMethodName   = "/toolgate.v1.Plugin/ReadResource"
 	Plugin_Complete_FullMethodName       = "/toolgate.v1.Plugin/Complete"
 	Plugin_WatchResources_FullMethodName = "/toolgate.v1.Plugin/WatchResources"
+	Plugin_WatchOffer_FullMethodName     = "/toolgate.v1.Plugin/WatchOffer"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -84,6 +85,14 @@ type PluginClient interface {
 	// one stream per plugin process; updates while no stream is open are
 	// dropped.
 	WatchResources(ctx context.Context, in *WatchResourcesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResourceUpdated], error)
+	// WatchOffer streams the plugin's whole offer, as Init returns it, each
+	// time it changes while the plugin runs: tools, prompts, resources or
+	// templates added, removed or redefined. The host opens one stream per
+	// plugin process, checks each offer as it checks Init's, rebuilds its
+	// catalog with it and tells clients which lists changed; an offer it
+	// refuses leaves the catalog as it was. A restarted process starts again
+	// from what its Init returns.
+	WatchOffer(ctx context.Context, in *WatchOfferRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[InitResponse], error)
 }
 
 type pluginClient struct {
@@ -172,6 +181,25 @@ func (c *pluginClient) WatchResources(ctx context.Context, in *WatchResourcesReq
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_WatchResourcesClient = grpc.ServerStreamingClient[ResourceUpdated]
 
+func (c *pluginClient) WatchOffer(ctx context.Context, in *WatchOfferRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[InitResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[2], Plugin_WatchOffer_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchOfferRequest, InitResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_WatchOfferClient = grpc.ServerStreamingClient[InitResponse]
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -211,6 +239,14 @@ type PluginServer interface {
 	// one stream per plugin process; updates while no stream is open are
 	// dropped.
 	WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[ResourceUpdated]) error
+	// WatchOffer streams the plugin's whole offer, as Init returns it, each
+	// time it changes while the plugin runs: tools, prompts, resources or
+	// templates added, removed or redefined. The host opens one stream per
+	// plugin process, checks each offer as it checks Init's, rebuilds its
+	// catalog with it and tells clients which lists changed; an offer it
+	// refuses leaves the catalog as it was. A restarted process starts again
+	// from what its Init returns.
+	WatchOffer(*WatchOfferRequest, grpc.ServerStreamingServer[InitResponse]) error
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -238,6 +274,9 @@ func (UnimplementedPluginServer) Complete(context.Context, *CompleteRequest) (*C
 }
 func (UnimplementedPluginServer) WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[ResourceUpdated]) error {
 	return status.Error(codes.Unimplemented, "method WatchResources not implemented")
+}
+func (UnimplementedPluginServer) WatchOffer(*WatchOfferRequest, grpc.ServerStreamingServer[InitResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchOffer not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -354,6 +393,17 @@ func _Plugin_WatchResources_Handler(srv interface{}, stream grpc.ServerStream) e
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_WatchResourcesServer = grpc.ServerStreamingServer[ResourceUpdated]
 
+func _Plugin_WatchOffer_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchOfferRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PluginServer).WatchOffer(m, &grpc.GenericServerStream[WatchOfferRequest, InitResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_WatchOfferServer = grpc.ServerStreamingServer[InitResponse]
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -387,6 +437,11 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchResources",
 			Handler:       _Plugin_WatchResources_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchOffer",
+			Handler:       _Plugin_WatchOffer_Handler,
 			ServerStreams: true,
 		},
 	},
