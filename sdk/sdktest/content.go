@@ -117,3 +117,33 @@ func (c *Client) WatchResources(ctx context.Context) (<-chan string, error) {
 	}()
 	return out, nil
 }
+
+// WatchOffer opens the plugin's stream of offer changes and returns each
+// new offer as it arrives; the channel closes when ctx is done or the
+// stream ends. It returns once the plugin has taken the stream, so a change
+// made afterwards is not missed.
+func (c *Client) WatchOffer(ctx context.Context) (<-chan *toolgatev1.InitResponse, error) {
+	stream, err := c.rpc.WatchOffer(ctx, &toolgatev1.WatchOfferRequest{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := stream.Header(); err != nil {
+		return nil, err
+	}
+	out := make(chan *toolgatev1.InitResponse)
+	go func() {
+		defer close(out)
+		for {
+			o, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			select {
+			case out <- o:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}

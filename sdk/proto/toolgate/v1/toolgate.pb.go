@@ -11,7 +11,7 @@
 // a field ignores it. Prompts and resources arrived that way: fields 2 to 4
 // of InitResponse and the RPCs after CallTool. A plugin built before them
 // answers those RPCs with UNIMPLEMENTED, which the host takes to mean it
-// offers none.
+// offers none (and, for WatchOffer, that its offer never changes).
 //
 // JSON travels as bytes holding UTF-8 JSON text, passed through exactly as the
 // plugin wrote it (input and output schemas, structured content, _meta).
