@@ -134,6 +134,9 @@ func (p *Plugin) watchOffer() chan *toolgatev1.InitResponse {
 		o.subs = map[chan *toolgatev1.InitResponse]struct{}{}
 	}
 	ch := make(chan *toolgatev1.InitResponse, 1)
+	if o.state != nil {
+		ch <- o.state.resp
+	}
 	o.subs[ch] = struct{}{}
 	return ch
 }
@@ -144,6 +147,8 @@ func (p *Plugin) unwatchOffer(ch chan *toolgatev1.InitResponse) {
 	delete(p.offer.subs, ch)
 }
 
+// WatchOffer opens with the offer as it is, so that the host also learns of
+// a change made before it watched, then sends each change.
 func (s *server) WatchOffer(_ *toolgatev1.WatchOfferRequest, stream toolgatev1.Plugin_WatchOfferServer) error {
 	ch := s.plugin.watchOffer()
 	defer s.plugin.unwatchOffer(ch)

@@ -5,7 +5,9 @@ package e2e
 import (
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // A plugin that changes its tools or prompts while it runs (plugins/
@@ -73,5 +75,18 @@ func TestPluginChangesItsOffer(t *testing.T) {
 	}
 	if listed("tools/list", "test_dynamic_tool") {
 		t.Error("test_dynamic_tool is still listed after the trigger removed it")
+	}
+
+	// A restarted process offers what it offered at start: the prompt it
+	// added before it died goes, and the clients hear of it.
+	if err := syscall.Kill(latestPID(h, "everything"), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, h, "plugin restarted", 1, 10*time.Second)
+	if got := next(both); got != "notifications/prompts/list_changed" {
+		t.Errorf("after the restart: got %s, want the prompt list change", got)
+	}
+	if listed("prompts/list", "test_dynamic_prompt") {
+		t.Error("test_dynamic_prompt is still listed after the plugin restarted")
 	}
 }

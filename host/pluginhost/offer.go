@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/toolgate/toolgate/sdk"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
@@ -90,6 +91,11 @@ func (s *Supervised) followOffer(ctx context.Context, p *Plugin) error {
 		if err != nil {
 			return err
 		}
-		s.offerChanged(offer)
+		// The stream opens with the process's offer as it is: a restarted
+		// process's first offer, which undoes the changes of the process
+		// before, or a change made before the stream opened.
+		if !proto.Equal(offer, s.Offer()) {
+			s.offerChanged(offer)
+		}
 	}
 }

@@ -311,13 +311,8 @@ func (s *Supervised) run(p *Plugin) {
 }
 
 // serve puts a process into service, following its resource updates when
-// it offers resources and the changes of its offer. A restarted process
-// offers what the first start did: when the plugin had changed its offer
-// since, the host is told it is back.
+// it offers resources and the changes of its offer.
 func (s *Supervised) serve(p *Plugin) {
-	if cur := s.current.Load(); cur != nil && !proto.Equal(cur.offer, s.offer) {
-		s.offerChanged(s.offer)
-	}
 	s.setState(p, false)
 	if len(s.Resources) > 0 || len(s.ResourceTemplates) > 0 {
 		go s.watchUpdates(p)

@@ -118,8 +118,8 @@ func (c *Client) WatchResources(ctx context.Context) (<-chan string, error) {
 	return out, nil
 }
 
-// WatchOffer opens the plugin's stream of offer changes and returns each
-// new offer as it arrives; the channel closes when ctx is done or the
+// WatchOffer opens the plugin's stream of offer changes and returns the
+// offer as it is, then each new one as it arrives; the channel closes when ctx is done or the
 // stream ends. It returns once the plugin has taken the stream, so a change
 // made afterwards is not missed.
 func (c *Client) WatchOffer(ctx context.Context) (<-chan *toolgatev1.InitResponse, error) {

@@ -33,6 +33,9 @@ func TestSetToolsChangesTheOffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := <-offers; len(got.GetTools()) != 1 {
+		t.Errorf("the stream opened with %d tools, want the offer as it is: a", len(got.GetTools()))
+	}
 
 	if err := p.SetTools([]sdk.Tool{textTool("a", "A"), textTool("b", "B")}); err != nil {
 		t.Fatal(err)

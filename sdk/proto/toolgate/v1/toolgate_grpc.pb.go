@@ -85,9 +85,10 @@ type PluginClient interface {
 	// one stream per plugin process; updates while no stream is open are
 	// dropped.
 	WatchResources(ctx context.Context, in *WatchResourcesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResourceUpdated], error)
-	// WatchOffer streams the plugin's whole offer, as Init returns it, each
-	// time it changes while the plugin runs: tools, prompts, resources or
-	// templates added, removed or redefined. The host opens one stream per
+	// WatchOffer streams the plugin's whole offer, as Init returns it: first
+	// as it is when the stream opens, then each time it changes while the
+	// plugin runs (tools, prompts, resources or templates added, removed or
+	// redefined). The host opens one stream per
 	// plugin process, checks each offer as it checks Init's, rebuilds its
 	// catalog with it and tells clients which lists changed; an offer it
 	// refuses leaves the catalog as it was. A restarted process starts again
@@ -239,9 +240,10 @@ type PluginServer interface {
 	// one stream per plugin process; updates while no stream is open are
 	// dropped.
 	WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[ResourceUpdated]) error
-	// WatchOffer streams the plugin's whole offer, as Init returns it, each
-	// time it changes while the plugin runs: tools, prompts, resources or
-	// templates added, removed or redefined. The host opens one stream per
+	// WatchOffer streams the plugin's whole offer, as Init returns it: first
+	// as it is when the stream opens, then each time it changes while the
+	// plugin runs (tools, prompts, resources or templates added, removed or
+	// redefined). The host opens one stream per
 	// plugin process, checks each offer as it checks Init's, rebuilds its
 	// catalog with it and tells clients which lists changed; an offer it
 	// refuses leaves the catalog as it was. A restarted process starts again
