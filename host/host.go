@@ -37,6 +37,7 @@ import (
 	"github.com/toolgate/toolgate/host/pluginhost"
 	"github.com/toolgate/toolgate/host/registry"
 	"github.com/toolgate/toolgate/host/transport"
+	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
 )
 
 // Version is the host's version; the build sets it with
@@ -201,10 +202,15 @@ func buildInfo() prometheus.Collector {
 func sources(cfg *config.Config, plugins []*pluginhost.Supervised) []registry.Source {
 	out := make([]registry.Source, len(plugins))
 	for i, p := range plugins {
-		out[i] = registry.Source{Plugin: p.Name, Tools: p.Tools, Timeout: cfg.Plugins[i].CallTimeout, Backend: p,
-			Prompts: p.Prompts, Resources: p.Resources, ResourceTemplates: p.ResourceTemplates, Provider: p}
+		out[i] = source(cfg.Plugins[i], p, p.Offer())
 	}
 	return out
+}
+
+// source is what plugin p brings to the catalog when it offers offer.
+func source(spec config.Plugin, p *pluginhost.Supervised, offer *toolgatev1.InitResponse) registry.Source {
+	return registry.Source{Plugin: p.Name, Tools: offer.GetTools(), Timeout: spec.CallTimeout, Backend: p,
+		Prompts: offer.GetPrompts(), Resources: offer.GetResources(), ResourceTemplates: offer.GetResourceTemplates(), Provider: p}
 }
 
 // Tools returns the catalog in name order.

@@ -91,32 +91,48 @@ func (h *Host) reload(ctx context.Context) (string, error) {
 		abort()
 		return "", err
 	}
-	oldReg := h.dispatch.Registry()
-	authSetup := old.auth
-	if old.auth != nil && (!reflect.DeepEqual(old.cfg.Auth, cfg.Auth) || !slices.Equal(resourceScopes(oldReg), resourceScopes(reg))) {
-		if authSetup, err = setupAuth(ctx, cfg, reg, h); err != nil {
-			abort()
-			return "", err
-		}
+	authSetup, err := h.authFor(ctx, old, cfg, reg)
+	if err != nil {
+		abort()
+		return "", err
 	}
+	changed := h.swap(old, &live{cfg: cfg, plugins: next.plugins, auth: authSetup}, reg, func() {
+		for _, s := range next.retired {
+			h.retire(s, next.successor[s], cfg.Server.DrainTimeout)
+		}
+	})
+	return next.summary(authSetup != old.auth, changed), nil
+}
 
-	// The swap: every later request sees the new config whole.
-	h.live.Store(&live{cfg: cfg, plugins: next.plugins, auth: authSetup})
+// authFor returns the authorization that serves cfg and reg: the one in
+// service, unless the auth config or the scopes the catalog names changed.
+func (h *Host) authFor(ctx context.Context, old *live, cfg *config.Config, reg *registry.Registry) (*authSetup, error) {
+	if old.auth == nil || (reflect.DeepEqual(old.cfg.Auth, cfg.Auth) && slices.Equal(resourceScopes(h.dispatch.Registry()), resourceScopes(reg))) {
+		return old.auth, nil
+	}
+	return setupAuth(ctx, cfg, reg, h)
+}
+
+// swap puts next and its catalog in service at once, in place of old, runs
+// after (with the new catalog in service), and tells clients which lists
+// changed; it returns them.
+func (h *Host) swap(old, next *live, reg *registry.Registry, after func()) []string {
+	oldReg := h.dispatch.Registry()
+	// Every later request sees the new catalog and config whole.
+	h.live.Store(next)
 	h.dispatch.SetRegistry(reg)
-	if authSetup != old.auth {
+	if next.auth != old.auth {
 		old.auth.unregister(h.metrics)
-		authSetup.register(h.metrics)
-		h.transport.SetAuth(authSetup.authenticator)
+		next.auth.register(h.metrics)
+		h.transport.SetAuth(next.auth.authenticator)
 		old.auth.verifier.Close()
 	}
-	for _, s := range next.retired {
-		h.retire(s, next.successor[s], cfg.Server.DrainTimeout)
-	}
+	after()
 	changed := changedLists(oldReg, reg)
 	if len(changed) > 0 {
 		h.transport.NotifyListChanged(changed...)
 	}
-	return next.summary(authSetup != old.auth, changed), nil
+	return changed
 }
 
 // pluginSet is the plugins a new config runs: those kept, those started
@@ -244,7 +260,7 @@ func (h *Host) retire(s, successor *pluginhost.Supervised, drain time.Duration) 
 func (h *Host) pluginOptions(cfg *config.Config) pluginhost.Options {
 	return pluginhost.Options{
 		Dir: cfg.Dir, HostVersion: BuildVersion(), Logger: h.log,
-		OnListChanged: h.toolsChanged, OnResourceUpdated: h.resourceUpdated,
+		OnListChanged: h.toolsChanged, OnResourceUpdated: h.resourceUpdated, OnOfferChanged: h.offerChanged,
 	}
 }
 

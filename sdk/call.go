@@ -22,8 +22,10 @@ type Call struct {
 	RequestID string
 	// Client is what the client can be asked (see Elicit, Sample, Roots).
 	Client ClientCapabilities
+	// Input asks the client for input: Elicit, Sample, Roots, Ask,
+	// SaveState and LoadState.
+	*Input
 
-	in   *input
 	mu   sync.Mutex
 	send func(*toolgatev1.CallToolEvent) error
 	done bool

@@ -226,32 +226,32 @@ type Root struct {
 // Elicit asks the user to fill in a form described by schema, a flat JSON
 // Schema object (any value that encodes to one; a json.RawMessage is sent
 // as written).
-func (c *Call) Elicit(message string, schema any) (*ElicitResult, error) {
+func (in *Input) Elicit(message string, schema any) (*ElicitResult, error) {
 	s, err := json.Marshal(schema)
 	if err != nil {
 		return nil, fmt.Errorf("sdk: encoding the elicitation schema: %w", err)
 	}
 	// Form mode is the default and older clients know no mode field.
-	return askAs[ElicitResult](c, "", "elicitation/create", map[string]any{"message": message, "requestedSchema": json.RawMessage(s)})
+	return askAs[ElicitResult](in, "", "elicitation/create", map[string]any{"message": message, "requestedSchema": json.RawMessage(s)})
 }
 
 // ElicitURL asks the user to open url, for what must not pass through the
 // client (credentials, payment, a third party's authorization). Acceptance
 // means the user agreed to go there, not that they finished.
-func (c *Call) ElicitURL(message, url string) (*ElicitResult, error) {
-	return askAs[ElicitResult](c, "", "elicitation/create", map[string]any{"mode": "url", "message": message, "url": url})
+func (in *Input) ElicitURL(message, url string) (*ElicitResult, error) {
+	return askAs[ElicitResult](in, "", "elicitation/create", map[string]any{"mode": "url", "message": message, "url": url})
 }
 
 // Sample asks the client's model for a message.
-func (c *Call) Sample(req *SamplingRequest) (*SamplingResult, error) {
-	return askAs[SamplingResult](c, "", "sampling/createMessage", req)
+func (in *Input) Sample(req *SamplingRequest) (*SamplingResult, error) {
+	return askAs[SamplingResult](in, "", "sampling/createMessage", req)
 }
 
 // Roots asks the client for its roots.
-func (c *Call) Roots() ([]Root, error) {
+func (in *Input) Roots() ([]Root, error) {
 	res, err := askAs[struct {
 		Roots []Root `json:"roots"`
-	}](c, "", "roots/list", struct{}{})
+	}](in, "", "roots/list", struct{}{})
 	if err != nil {
 		return nil, err
 	}
@@ -262,15 +262,15 @@ func (c *Call) Roots() ([]Root, error) {
 // are sent under method, keyed by key, and the client's answer is returned
 // as JSON. The typed helpers derive their keys from the question itself;
 // Ask lets a plugin choose them.
-func (c *Call) Ask(key, method string, params any) (json.RawMessage, error) {
+func (in *Input) Ask(key, method string, params any) (json.RawMessage, error) {
 	if key == "" {
 		return nil, errors.New("sdk: Ask needs a key")
 	}
-	return c.in.ask(key, method, params)
+	return in.ask(key, method, params)
 }
 
-func askAs[T any](c *Call, key, method string, params any) (*T, error) {
-	raw, err := c.in.ask(key, method, params)
+func askAs[T any](in *Input, key, method string, params any) (*T, error) {
+	raw, err := in.ask(key, method, params)
 	if err != nil {
 		return nil, err
 	}
@@ -302,10 +302,10 @@ func (r *SamplingResult) check() error {
 
 // LoadState decodes into v what the handler saved with SaveState in an
 // earlier round of this call; false when nothing was saved.
-func (c *Call) LoadState(v any) (bool, error) {
-	c.in.mu.Lock()
-	raw := c.in.state
-	c.in.mu.Unlock()
+func (in *Input) LoadState(v any) (bool, error) {
+	in.mu.Lock()
+	raw := in.state
+	in.mu.Unlock()
 	if len(raw) == 0 {
 		return false, nil
 	}
@@ -318,19 +318,21 @@ func (c *Call) LoadState(v any) (bool, error) {
 // SaveState keeps v (encoded as JSON) for the next round of this call. The
 // host keeps it from the client's eyes and hands: it is sealed in the
 // 2026-07-28 era and never leaves the host in the session era.
-func (c *Call) SaveState(v any) error {
+func (in *Input) SaveState(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("sdk: encoding the state: %w", err)
 	}
-	c.in.mu.Lock()
-	c.in.state = b
-	c.in.mu.Unlock()
+	in.mu.Lock()
+	in.state = b
+	in.mu.Unlock()
 	return nil
 }
 
-// input is a call's side of the rounds.
-type input struct {
+// Input is a request's side of the rounds: what a tool call
+// (Call) or a prompt request (PromptRequest) asks the client, and the state
+// it keeps from one round to the next.
+type Input struct {
 	caps ClientCapabilities
 
 	mu sync.Mutex
@@ -353,8 +355,17 @@ type carried struct {
 	State   json.RawMessage            `json:"state,omitempty"`
 }
 
-func newInput(req *toolgatev1.CallToolRequest) *input {
-	in := &input{
+// inputRound is what the host hands a request about its rounds: the
+// client's capabilities, the state of the previous round and the client's
+// answers to its questions.
+type inputRound interface {
+	GetClientCapabilities() []byte
+	GetRequestState() []byte
+	GetInputResponses() map[string][]byte
+}
+
+func newInput(req inputRound) *Input {
+	in := &Input{
 		caps:    ParseClientCapabilities(req.GetClientCapabilities()),
 		answers: map[string]json.RawMessage{},
 		used:    map[string]json.RawMessage{},
@@ -374,7 +385,7 @@ func newInput(req *toolgatev1.CallToolRequest) *input {
 	return in
 }
 
-func (in *input) ask(key, method string, params any) (json.RawMessage, error) {
+func (in *Input) ask(key, method string, params any) (json.RawMessage, error) {
 	p, err := json.Marshal(params)
 	if err != nil {
 		return nil, fmt.Errorf("sdk: encoding the %s params: %w", method, err)
@@ -398,7 +409,7 @@ func (in *input) ask(key, method string, params any) (json.RawMessage, error) {
 
 // deriveKey names a question after its method and content, so the same
 // question gets the same key in every round whatever else the handler asks.
-func (in *input) deriveKey(method string, params []byte) string {
+func (in *Input) deriveKey(method string, params []byte) string {
 	sum := sha256.Sum256(append([]byte(method+"\x00"), params...))
 	base := map[string]string{"elicitation/create": "elicit", "sampling/createMessage": "sample", "roots/list": "roots"}[method]
 	if base == "" {
@@ -415,16 +426,17 @@ func (in *input) deriveKey(method string, params []byte) string {
 
 // missing names the capability a question needs that the client lacks, or
 // "". A method MCP does not define is left for the host to refuse.
-func (in *input) missing(method string, params []byte) string {
+func (in *Input) missing(method string, params []byte) string {
 	if c := Capability(method, params); c != "" && !in.caps.Has(c) {
 		return c
 	}
 	return ""
 }
 
-// inputResult turns a handler's error into the result that asks the client,
-// or returns false when the error is an ordinary failure.
-func (in *input) inputResult(err error) (*toolgatev1.CallToolResult, bool) {
+// questions turns a handler's error into the questions to put to the
+// client and the state to carry to the next round, or returns false when
+// the error is an ordinary failure.
+func (in *Input) questions(err error) (reqs map[string]*toolgatev1.InputRequest, state []byte, ok bool) {
 	var capErr *CapabilityError
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -432,10 +444,10 @@ func (in *input) inputResult(err error) (*toolgatev1.CallToolResult, bool) {
 	case errors.As(err, &capErr):
 		// Sent on as a question, so the host tells the client in its own
 		// terms which capability is missing.
-		return &toolgatev1.CallToolResult{InputRequests: map[string]*toolgatev1.InputRequest{capErr.key: capErr.request}}, true
+		return map[string]*toolgatev1.InputRequest{capErr.key: capErr.request}, nil, true
 	case errors.Is(err, ErrInputRequired) && len(in.pending) > 0:
 		state, _ := json.Marshal(carried{Answers: in.used, State: in.state})
-		return &toolgatev1.CallToolResult{InputRequests: in.pending, RequestState: state}, true
+		return in.pending, state, true
 	}
-	return nil, false
+	return nil, nil, false
 }

@@ -45,12 +45,18 @@ type PromptArgument struct {
 // arguments it cannot use.
 type PromptHandler func(ctx context.Context, req *PromptRequest) (*PromptResult, error)
 
-// PromptRequest is one prompts/get.
+// PromptRequest is one prompts/get. A prompt may ask the client for input
+// before it renders, as a tool call does (see Call): the handler returns
+// the error of Elicit, Sample, Roots or Ask, and runs again from the top
+// once the client has answered.
 type PromptRequest struct {
 	Prompt    string
 	Arguments map[string]string
 	Caller    Caller
 	RequestID string
+	// Client is what the client can be asked.
+	Client ClientCapabilities
+	*Input
 }
 
 // PromptResult is a rendered prompt.

@@ -23,8 +23,9 @@ const MaxMessageBytes = 64 << 20
 
 // Plugin is what a plugin binary offers the host.
 type Plugin struct {
-	// Tools, Prompts, Resources and ResourceTemplates are fixed once Serve
-	// is called; Setup cannot add any.
+	// Tools, Prompts, Resources and ResourceTemplates are what the plugin
+	// offers when the host starts it; Setup cannot add any. While it
+	// serves, SetTools and SetPrompts change them.
 	Tools             []Tool
 	Prompts           []Prompt
 	Resources         []Resource
@@ -36,6 +37,9 @@ type Plugin struct {
 
 	// watch carries ResourceUpdated to the host.
 	watch watchers
+	// offer is the offer calls are served from, and carries its changes
+	// to the host.
+	offer offer
 }
 
 // Config is a plugin's [plugins.config] table.

@@ -17,21 +17,28 @@ import (
 type server struct {
 	toolgatev1.UnimplementedPluginServer
 	plugin *Plugin
-	tools  map[string]*Tool
 	log    *slog.Logger
-	// catalog indexes the prompts, resources and templates; catalogErr
-	// says why it could not, and fails Init.
-	catalog    catalog
-	catalogErr error
 }
 
 func newServer(p *Plugin, log *slog.Logger) *server {
-	s := &server{plugin: p, tools: make(map[string]*Tool, len(p.Tools)), log: log}
-	for i := range p.Tools {
-		s.tools[p.Tools[i].Name] = &p.Tools[i]
+	return &server{plugin: p, log: log}
+}
+
+// tool and catalog look up what the plugin offers now; nothing before Init.
+func (s *server) tool(name string) (*Tool, bool) {
+	st := s.plugin.current()
+	if st == nil {
+		return nil, false
 	}
-	s.catalog, s.catalogErr = newCatalog(p)
-	return s
+	t, ok := st.tools[name]
+	return t, ok
+}
+
+func (s *server) catalog() catalog {
+	if st := s.plugin.current(); st != nil {
+		return st.catalog
+	}
+	return catalog{}
 }
 
 func (s *server) Init(ctx context.Context, req *toolgatev1.InitRequest) (*toolgatev1.InitResponse, error) {
@@ -40,28 +47,15 @@ func (s *server) Init(ctx context.Context, req *toolgatev1.InitRequest) (*toolga
 			return nil, status.Errorf(codes.InvalidArgument, "plugin setup: %v", err)
 		}
 	}
-	if len(s.tools) != len(s.plugin.Tools) {
-		return nil, status.Errorf(codes.InvalidArgument, "two tools share a name: every tool of a plugin needs its own")
-	}
-	if s.catalogErr != nil {
-		return nil, status.Errorf(codes.InvalidArgument, "%v", s.catalogErr)
-	}
-	resp := &toolgatev1.InitResponse{}
-	for _, t := range s.plugin.Tools {
-		pt, err := t.proto()
-		if err != nil {
-			return nil, status.Errorf(codes.Internal, "tool %q: %v", t.Name, err)
-		}
-		resp.Tools = append(resp.Tools, pt)
-	}
-	if err := s.offer(resp); err != nil {
-		return nil, status.Errorf(codes.Internal, "%v", err)
+	resp, err := s.plugin.load()
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	return resp, nil
 }
 
 func (s *server) CallTool(req *toolgatev1.CallToolRequest, stream toolgatev1.Plugin_CallToolServer) error {
-	t, ok := s.tools[req.GetName()]
+	t, ok := s.tool(req.GetName())
 	if !ok {
 		return status.Errorf(codes.NotFound, "no tool named %q in this plugin", req.GetName())
 	}
@@ -72,12 +66,12 @@ func (s *server) CallTool(req *toolgatev1.CallToolRequest, stream toolgatev1.Plu
 		Caller:    callerFromProto(req.GetCaller()),
 		RequestID: req.GetRequestId(),
 		Client:    in.caps,
-		in:        in,
+		Input:     in,
 		send:      stream.Send,
 	}
 	res, err := s.run(stream.Context(), t, call)
-	if pr, ok := in.inputResult(err); ok {
-		return call.finish(pr)
+	if reqs, state, ok := in.questions(err); ok {
+		return call.finish(&toolgatev1.CallToolResult{InputRequests: reqs, RequestState: state})
 	}
 	if err != nil {
 		res = ErrorResult("%v", err)

@@ -23,23 +23,23 @@ type catalog struct {
 	templates map[string]*ResourceTemplate
 }
 
-func newCatalog(p *Plugin) (catalog, error) {
+func newCatalog(prompts []Prompt, resources []Resource, templates []ResourceTemplate) (catalog, error) {
 	c := catalog{prompts: map[string]*Prompt{}, resources: map[string]*Resource{}, templates: map[string]*ResourceTemplate{}}
-	for i := range p.Prompts {
-		if err := addOnce(c.prompts, p.Prompts[i].Name, &p.Prompts[i], "prompt"); err != nil {
+	for i := range prompts {
+		if err := addOnce(c.prompts, prompts[i].Name, &prompts[i], "prompt"); err != nil {
 			return c, err
 		}
 	}
-	for i := range p.Resources {
-		if err := addOnce(c.resources, p.Resources[i].URI, &p.Resources[i], "resource"); err != nil {
+	for i := range resources {
+		if err := addOnce(c.resources, resources[i].URI, &resources[i], "resource"); err != nil {
 			return c, err
 		}
 	}
-	for i := range p.ResourceTemplates {
-		if _, err := ParseURITemplate(p.ResourceTemplates[i].URITemplate); err != nil {
+	for i := range templates {
+		if _, err := ParseURITemplate(templates[i].URITemplate); err != nil {
 			return c, err
 		}
-		if err := addOnce(c.templates, p.ResourceTemplates[i].URITemplate, &p.ResourceTemplates[i], "resource template"); err != nil {
+		if err := addOnce(c.templates, templates[i].URITemplate, &templates[i], "resource template"); err != nil {
 			return c, err
 		}
 	}
@@ -55,25 +55,26 @@ func addOnce[T any](m map[string]*T, key string, v *T, kind string) error {
 }
 
 // offer adds the prompts, resources and templates to the Init response.
-func (s *server) offer(resp *toolgatev1.InitResponse) error {
-	for i := range s.plugin.Prompts {
-		p := &s.plugin.Prompts[i]
+// offerContent adds the prompts, resources and templates to an offer.
+func offerContent(resp *toolgatev1.InitResponse, prompts []Prompt, resources []Resource, templates []ResourceTemplate) error {
+	for i := range prompts {
+		p := &prompts[i]
 		pp, err := p.proto()
 		if err != nil {
 			return fmt.Errorf("prompt %q: %w", p.Name, err)
 		}
 		resp.Prompts = append(resp.Prompts, pp)
 	}
-	for i := range s.plugin.Resources {
-		r := &s.plugin.Resources[i]
+	for i := range resources {
+		r := &resources[i]
 		pr, err := r.proto()
 		if err != nil {
 			return fmt.Errorf("resource %q: %w", r.URI, err)
 		}
 		resp.Resources = append(resp.Resources, pr)
 	}
-	for i := range s.plugin.ResourceTemplates {
-		t := &s.plugin.ResourceTemplates[i]
+	for i := range templates {
+		t := &templates[i]
 		pt, err := t.proto()
 		if err != nil {
 			return fmt.Errorf("resource template %q: %w", t.URITemplate, err)
@@ -84,16 +85,22 @@ func (s *server) offer(resp *toolgatev1.InitResponse) error {
 }
 
 func (s *server) GetPrompt(ctx context.Context, req *toolgatev1.GetPromptRequest) (*toolgatev1.GetPromptResult, error) {
-	p, ok := s.catalog.prompts[req.GetName()]
+	p, ok := s.catalog().prompts[req.GetName()]
 	if !ok {
 		return nil, status.Errorf(codes.NotFound, "no prompt named %q in this plugin", req.GetName())
 	}
 	var out *toolgatev1.GetPromptResult
+	in := newInput(req)
 	err := s.guard("prompt", p.Name, req.GetRequestId(), func() error {
 		res, err := p.Handler(ctx, &PromptRequest{
 			Prompt: p.Name, Arguments: req.GetArguments(),
 			Caller: callerFromProto(req.GetCaller()), RequestID: req.GetRequestId(),
+			Client: in.caps, Input: in,
 		})
+		if reqs, state, ok := in.questions(err); ok {
+			out = &toolgatev1.GetPromptResult{InputRequests: reqs, RequestState: state}
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -112,13 +119,13 @@ func (s *server) ReadResource(ctx context.Context, req *toolgatev1.ReadResourceR
 	var handler ResourceHandler
 	name := req.GetUri()
 	if tmpl := req.GetUriTemplate(); tmpl != "" {
-		t, ok := s.catalog.templates[tmpl]
+		t, ok := s.catalog().templates[tmpl]
 		if !ok {
 			return nil, status.Errorf(codes.NotFound, "no resource template %q in this plugin", tmpl)
 		}
 		handler = t.Handler
 	} else {
-		r, ok := s.catalog.resources[req.GetUri()]
+		r, ok := s.catalog().resources[req.GetUri()]
 		if !ok {
 			return nil, status.Errorf(codes.NotFound, "no resource %q in this plugin", req.GetUri())
 		}
@@ -154,13 +161,13 @@ func (s *server) Complete(ctx context.Context, req *toolgatev1.CompleteRequest) 
 	var name string
 	switch ref := req.GetRef().(type) {
 	case *toolgatev1.CompleteRequest_Prompt:
-		p, ok := s.catalog.prompts[ref.Prompt]
+		p, ok := s.catalog().prompts[ref.Prompt]
 		if !ok {
 			return nil, status.Errorf(codes.NotFound, "no prompt named %q in this plugin", ref.Prompt)
 		}
 		h, name = p.Complete, p.Name
 	case *toolgatev1.CompleteRequest_UriTemplate:
-		t, ok := s.catalog.templates[ref.UriTemplate]
+		t, ok := s.catalog().templates[ref.UriTemplate]
 		if !ok {
 			return nil, status.Errorf(codes.NotFound, "no resource template %q in this plugin", ref.UriTemplate)
 		}

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/toolgate/toolgate/host/jsonrpc"
-	"github.com/toolgate/toolgate/host/registry"
 	"github.com/toolgate/toolgate/host/requeststate"
 	"github.com/toolgate/toolgate/sdk"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
@@ -62,9 +61,77 @@ func (r *Request) clientCapabilities() []byte {
 	return caps
 }
 
-// binding is what a call's requestState is bound to.
-func binding(r *Request, tool *registry.Tool, args json.RawMessage) requeststate.Binding {
-	b := requeststate.Binding{Tool: tool.Name, ArgsDigest: argsDigest(args)}
+// inputTarget is what asks the client for input: a tool call or a prompt
+// request.
+type inputTarget struct {
+	// kind is "tool" or "prompt"; name and plugin say which one, for the
+	// binding of its state and for messages.
+	kind, name, plugin string
+	// args are the request's arguments, which its state is bound to.
+	args json.RawMessage
+	// fail ends the request with a failure its caller reads: for a tool a
+	// result with isError set, so the model sees it; for a prompt a
+	// JSON-RPC error.
+	fail func(format string, a ...any) (any, *jsonrpc.Error)
+	// failed turns a failed round in the plugin into the answer.
+	failed func(err error) (any, *jsonrpc.Error, string)
+}
+
+// roundResult is a plugin's answer to one round: CallToolResult or
+// GetPromptResult.
+type roundResult interface {
+	GetInputRequests() map[string]*toolgatev1.InputRequest
+	GetRequestState() []byte
+}
+
+// runRounds runs a request that may ask the client for input. run runs one
+// round in the plugin with the client's answers and the plugin's state of
+// the round before. When the plugin finishes, its result is returned with
+// done false, for the caller to check and encode; otherwise the request
+// ends here with out, jerr and outcome (an input_required result, an error).
+func runRounds[R roundResult](ctx context.Context, s *Server, r *Request, t *inputTarget,
+	run func(responses map[string][]byte, state []byte) (R, error)) (res R, out any, jerr *jsonrpc.Error, outcome string, done bool) {
+	var responses map[string][]byte
+	var state []byte
+	if r.Modern {
+		if responses, state, jerr = s.resume(r, t); jerr != nil {
+			return res, nil, jerr, "invalid_input", true
+		}
+	}
+	for round := 1; ; round++ {
+		res, err := run(responses, state)
+		if err != nil {
+			out, jerr, outcome = t.failed(err)
+			return res, out, jerr, outcome, true
+		}
+		reqs := res.GetInputRequests()
+		if len(reqs) == 0 {
+			return res, nil, nil, "", false
+		}
+		if out, jerr, outcome, done := s.checkInputRequests(r, t, reqs, round); done {
+			return res, out, jerr, outcome, true
+		}
+		if r.Modern {
+			out, jerr, outcome = s.inputRequired(r, t, reqs, res.GetRequestState())
+			return res, out, jerr, outcome, true
+		}
+		answers, out, jerr, outcome := s.askClient(ctx, r, t, reqs)
+		if answers == nil {
+			return res, out, jerr, outcome, true
+		}
+		responses, state = answers, res.GetRequestState()
+	}
+}
+
+// binding is what a request's requestState is bound to. A prompt's name
+// is kept apart from a tool's of the same name by a prefix that no name
+// can hold.
+func binding(r *Request, t *inputTarget) requeststate.Binding {
+	name := t.name
+	if t.kind != "tool" {
+		name = t.kind + " " + t.name
+	}
+	b := requeststate.Binding{Tool: name, ArgsDigest: argsDigest(t.args)}
 	if r.Caller != nil {
 		b.Issuer, b.Subject = r.Caller.Issuer, r.Caller.Subject
 	}
@@ -83,61 +150,69 @@ func argsDigest(args json.RawMessage) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// resume reads a 2026-07-28 retry's inputResponses and requestState into the
-// plugin request. Answers without a requestState are passed on as they are:
-// they are the client's word either way, and only the plugin's own state
-// needs protecting.
-func (s *Server) resume(r *Request, tool *registry.Tool, args json.RawMessage, req *toolgatev1.CallToolRequest) *jsonrpc.Error {
+// resume reads a 2026-07-28 retry's inputResponses and requestState.
+// Answers without a requestState are passed on as they are: they are the
+// client's word either way, and only the plugin's own state needs
+// protecting.
+func (s *Server) resume(r *Request, t *inputTarget) (responses map[string][]byte, state []byte, jerr *jsonrpc.Error) {
 	if raw := r.Params.InputResponses; raw != nil {
-		var responses map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &responses); err != nil || responses == nil {
-			return invalidParams("tools/call: params.inputResponses must be an object mapping each key of inputRequests to the client's result")
+		var answers map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &answers); err != nil || answers == nil {
+			return nil, nil, invalidParams("%s: params.inputResponses must be an object mapping each key of inputRequests to the client's result", r.Method)
 		}
-		req.InputResponses = make(map[string][]byte, len(responses))
-		for key, v := range responses {
+		responses = make(map[string][]byte, len(answers))
+		for key, v := range answers {
 			if len(v) == 0 || v[0] != '{' {
-				return invalidParams("tools/call: params.inputResponses[%q] must be an object: the client's result for that input request", key)
+				return nil, nil, invalidParams("%s: params.inputResponses[%q] must be an object: the client's result for that input request", r.Method, key)
 			}
-			req.InputResponses[key] = v
+			responses[key] = v
 		}
 	}
 	if r.Params.RequestState == nil {
-		return nil
+		return responses, nil, nil
 	}
-	state, err := s.sealer.Open(binding(r, tool, args), *r.Params.RequestState)
+	state, err := s.sealer.Open(binding(r, t), *r.Params.RequestState)
 	if err != nil {
-		s.opts.Logger.Warn("refused a requestState", "tool", tool.Name, "request_id", r.RequestID, "error", err)
-		return invalidParams("tools/call: %v; call the tool again without inputResponses and requestState", err)
+		s.opts.Logger.Warn("refused a requestState", t.kind, t.name, "request_id", r.RequestID, "error", err)
+		return nil, nil, invalidParams("%s: %v; send the request again without inputResponses and requestState", r.Method, err)
 	}
-	req.RequestState = state
-	return nil
+	return responses, state, nil
 }
 
 // checkInputRequests refuses what a plugin may not ask or the client cannot
-// answer; done is true when the call ends here.
-func (s *Server) checkInputRequests(r *Request, tool *registry.Tool, res *toolgatev1.CallToolResult, round int) (out any, jerr *jsonrpc.Error, outcome string, done bool) {
-	for key, q := range res.GetInputRequests() {
+// answer; done is true when the request ends here.
+func (s *Server) checkInputRequests(r *Request, t *inputTarget, reqs map[string]*toolgatev1.InputRequest, round int) (out any, jerr *jsonrpc.Error, outcome string, done bool) {
+	for key, q := range reqs {
 		if sdk.Capability(q.GetMethod(), nil) == "" || len(q.GetParams()) == 0 || q.GetParams()[0] != '{' || !json.Valid(q.GetParams()) {
-			s.opts.Logger.Error("plugin asked the client for something it may not", "tool", tool.Name, "plugin", tool.Plugin,
+			s.opts.Logger.Error("plugin asked the client for something it may not", t.kind, t.name, "plugin", t.plugin,
 				"request_id", r.RequestID, "key", key, "method", q.GetMethod())
 			return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, fmt.Sprintf(
-				"tool %s sent input request %q with method %q: only elicitation/create, sampling/createMessage and roots/list, with a JSON object as params, may be sent",
-				tool.Name, key, q.GetMethod())), "error", true
+				"%s %s sent input request %q with method %q: only elicitation/create, sampling/createMessage and roots/list, with a JSON object as params, may be sent",
+				t.kind, t.name, key, q.GetMethod())), "error", true
 		}
 	}
-	if missing, names := missingCapabilities(r.clientCapabilities(), res.GetInputRequests()); missing != nil {
+	if missing, names := missingCapabilities(r.clientCapabilities(), reqs); missing != nil {
 		if r.Modern {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeMissingRequiredClientCapability,
-				Message: fmt.Sprintf("Tool %s requires the client capability %s, which the request's clientCapabilities do not declare", tool.Name, names),
+				Message: fmt.Sprintf("%s %s requires the client capability %s, which the request's clientCapabilities do not declare", capitalized(t.kind), t.name, names),
 				Data:    map[string]any{"requiredCapabilities": missing}}, "missing_capability", true
 		}
-		return s.toolError(r, "tool %s needs to ask the client for input, which requires the client capability %s; this client did not declare it in initialize",
-			tool.Name, names), nil, "missing_capability", true
+		out, jerr = t.fail("%s %s needs to ask the client for input, which requires the client capability %s; this client did not declare it in initialize",
+			t.kind, t.name, names)
+		return out, jerr, "missing_capability", true
 	}
 	if !r.Modern && round >= maxInputRounds {
-		return s.toolError(r, "tool %s asked the client for input %d times without finishing; giving up", tool.Name, round), nil, "error", true
+		out, jerr = t.fail("%s %s asked the client for input %d times without finishing; giving up", t.kind, t.name, round)
+		return out, jerr, "error", true
 	}
 	return nil, nil, "", false
+}
+
+func capitalized(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // missingCapabilities returns, as a ClientCapabilities object, the
@@ -171,25 +246,25 @@ func missingCapabilities(raw []byte, reqs map[string]*toolgatev1.InputRequest) (
 	return missing, strings.Join(names, ", ")
 }
 
-// inputRequired answers a 2026-07-28 call with the plugin's requests and
-// the sealed state the retry must carry.
-func (s *Server) inputRequired(r *Request, tool *registry.Tool, args json.RawMessage, res *toolgatev1.CallToolResult) (any, *jsonrpc.Error, string) {
-	state, err := s.sealer.Seal(binding(r, tool, args), res.GetRequestState())
+// inputRequired answers a 2026-07-28 request with the plugin's requests
+// and the sealed state the retry must carry.
+func (s *Server) inputRequired(r *Request, t *inputTarget, reqs map[string]*toolgatev1.InputRequest, pluginState []byte) (any, *jsonrpc.Error, string) {
+	state, err := s.sealer.Seal(binding(r, t), pluginState)
 	if err != nil {
 		return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, "sealing the request state: "+err.Error()), "error"
 	}
 	out := &inputRequiredResult{ResultType: "input_required", InputRequests: map[string]inputRequest{},
 		RequestState: state, Meta: s.serverInfoMeta}
-	for key, q := range res.GetInputRequests() {
+	for key, q := range reqs {
 		out.InputRequests[key] = inputRequest{Method: q.GetMethod(), Params: q.GetParams()}
 	}
 	return out, nil, "input_required"
 }
 
 // askClient puts a session-era round's requests to the client, one after
-// the other, and returns the answers; nil answers mean the call ends with
-// out, jerr and outcome.
-func (s *Server) askClient(ctx context.Context, r *Request, tool *registry.Tool, reqs map[string]*toolgatev1.InputRequest) (answers map[string][]byte, out any, jerr *jsonrpc.Error, outcome string) {
+// the other, and returns the answers; nil answers mean the request ends
+// with out, jerr and outcome.
+func (s *Server) askClient(ctx context.Context, r *Request, t *inputTarget, reqs map[string]*toolgatev1.InputRequest) (answers map[string][]byte, out any, jerr *jsonrpc.Error, outcome string) {
 	keys := make([]string, 0, len(reqs))
 	for k := range reqs {
 		keys = append(keys, k)
@@ -199,32 +274,34 @@ func (s *Server) askClient(ctx context.Context, r *Request, tool *registry.Tool,
 	for _, key := range keys {
 		q := reqs[key]
 		if r.Peer == nil {
-			return nil, nil, noBackChannel(tool, q.GetMethod()), "error"
+			return nil, nil, noBackChannel(t, q.GetMethod()), "error"
 		}
 		answer, err := r.Peer.Request(ctx, q.GetMethod(), sessionParams(q))
 		var clientErr *jsonrpc.Error
 		switch {
 		case errors.Is(err, ErrNoBackChannel):
-			return nil, nil, noBackChannel(tool, q.GetMethod()), "error"
+			return nil, nil, noBackChannel(t, q.GetMethod()), "error"
 		case errors.As(err, &clientErr):
-			return nil, s.toolError(r, "tool %s asked the client (%s) and the client refused: %s (%d)",
-				tool.Name, q.GetMethod(), clientErr.Message, clientErr.Code), nil, "tool_error"
+			out, jerr = t.fail("%s %s asked the client (%s) and the client refused: %s (%d)",
+				t.kind, t.name, q.GetMethod(), clientErr.Message, clientErr.Code)
+			return nil, out, jerr, "tool_error"
 		case err != nil:
-			out, jerr, outcome = s.callFailed(r, tool, err)
+			out, jerr, outcome = t.failed(err)
 			return nil, out, jerr, outcome
 		case len(answer) == 0 || answer[0] != '{':
-			return nil, s.toolError(r, "tool %s asked the client (%s) and the answer is not a JSON object", tool.Name, q.GetMethod()), nil, "tool_error"
+			out, jerr = t.fail("%s %s asked the client (%s) and the answer is not a JSON object", t.kind, t.name, q.GetMethod())
+			return nil, out, jerr, "tool_error"
 		}
 		answers[key] = answer
 	}
 	return answers, nil, nil, ""
 }
 
-func noBackChannel(tool *registry.Tool, method string) *jsonrpc.Error {
+func noBackChannel(t *inputTarget, method string) *jsonrpc.Error {
 	return jsonrpc.NewError(jsonrpc.CodeInvalidRequest, fmt.Sprintf(
-		"tool %s needs to ask the client (%s) while it runs, and this request has no stream to do it on: "+
+		"%s %s needs to ask the client (%s) while it runs, and this request has no stream to do it on: "+
 			"send the request with Accept: application/json, text/event-stream and read the text/event-stream response, "+
-			"or use protocol version 2026-07-28", tool.Name, method))
+			"or use protocol version 2026-07-28", t.kind, t.name, method))
 }
 
 // sessionParams are a request's params as the session era wants them: a URL

@@ -65,8 +65,33 @@ func askingTools() []sdk.Tool {
 	}
 }
 
-// pluginBackend runs calls in a plugin served in-process.
+// askingPrompts has a prompt that asks the client for input, named as one
+// of askingTools, so that a test can tell their request states apart.
+func askingPrompts() []sdk.Prompt {
+	return []sdk.Prompt{{Name: "greet", Handler: func(_ context.Context, req *sdk.PromptRequest) (*sdk.PromptResult, error) {
+		a, err := req.Elicit("What is your name?", map[string]any{"type": "object", "properties": map[string]any{"name": map[string]any{"type": "string"}}})
+		if err != nil {
+			return nil, err
+		}
+		return &sdk.PromptResult{Messages: []sdk.PromptMessage{sdk.UserMessage(sdk.Text(fmt.Sprintf("Greet %v.", a.Content["name"])))}}, nil
+	}}}
+}
+
+// pluginBackend runs calls and prompt requests in a plugin served
+// in-process.
 type pluginBackend struct{ c *sdktest.Client }
+
+func (b pluginBackend) GetPrompt(ctx context.Context, req *toolgatev1.GetPromptRequest) (*toolgatev1.GetPromptResult, error) {
+	return b.c.GetPromptRequest(ctx, req)
+}
+
+func (b pluginBackend) ReadResource(context.Context, *toolgatev1.ReadResourceRequest) (*toolgatev1.ReadResourceResult, error) {
+	return nil, errors.New("no resources")
+}
+
+func (b pluginBackend) Complete(context.Context, *toolgatev1.CompleteRequest) (*toolgatev1.CompleteResult, error) {
+	return &toolgatev1.CompleteResult{}, nil
+}
 
 func (b pluginBackend) CallTool(ctx context.Context, req *toolgatev1.CallToolRequest, _ func(*toolgatev1.CallToolEvent)) (*toolgatev1.CallToolResult, error) {
 	res, _, err := b.c.CallRequest(ctx, req)
@@ -75,9 +100,10 @@ func (b pluginBackend) CallTool(ctx context.Context, req *toolgatev1.CallToolReq
 
 func newAskingServer(t *testing.T) *Server {
 	t.Helper()
-	c := sdktest.Start(t, &sdk.Plugin{Tools: askingTools()}, nil)
+	c := sdktest.Start(t, &sdk.Plugin{Tools: askingTools(), Prompts: askingPrompts()}, nil)
 	cfg := &config.Config{Tools: map[string]config.Tool{}, Server: config.Server{CallTimeout: 10 * time.Second}}
-	reg, err := registry.New(cfg, []registry.Source{{Plugin: "asker", Tools: c.Tools(), Backend: pluginBackend{c}}})
+	reg, err := registry.New(cfg, []registry.Source{{Plugin: "asker", Tools: c.Tools(), Backend: pluginBackend{c},
+		Prompts: c.Prompts(), Provider: pluginBackend{c}, Timeout: 10 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,5 +325,60 @@ func TestMissingCapabilitiesMerge(t *testing.T) {
 	}
 	if missing, _ := missingCapabilities([]byte(`{"roots":{},"elicitation":{"form":{},"url":{}}}`), reqs); missing != nil {
 		t.Errorf("got %v with every capability declared, want none", missing)
+	}
+}
+
+// A prompt asks for input as a tool does, in both eras, and its request
+// state is its own: a tool's of the same name does not open it.
+func TestPromptAsksForInput(t *testing.T) {
+	s := newAskingServer(t)
+	get := func(extra string) (any, *jsonrpc.Error) {
+		r := decode(t, `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"greet"`+extra+
+			`,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":`+allClientCaps+`}}}`)
+		return s.Handle(t.Context(), r)
+	}
+	res, jerr := get("")
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	ir, ok := res.(*inputRequiredResult)
+	if !ok || len(ir.InputRequests) != 1 || ir.RequestState == "" {
+		t.Fatalf("got %+v, want input_required with one request and a requestState", res)
+	}
+	var key string
+	for key = range ir.InputRequests {
+	}
+	state, _ := json.Marshal(ir.RequestState)
+	res, jerr = get(`,"inputResponses":{"` + key + `":{"action":"accept","content":{"name":"Alice"}}},"requestState":` + string(state))
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	if pr, ok := res.(*getPromptResult); !ok || pr.ResultType != "complete" || len(pr.Messages) != 1 {
+		t.Fatalf("got %+v, want the rendered prompt", res)
+	}
+
+	// The tool greet with no arguments binds its state to the same name
+	// and arguments as the prompt greet without any.
+	r := decode(t, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet","arguments":{}`+
+		`,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":`+allClientCaps+`}}}`)
+	toolRes, jerr := s.Handle(t.Context(), r)
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	toolState, _ := json.Marshal(toolRes.(*inputRequiredResult).RequestState)
+	res, jerr = get(`,"requestState":` + string(toolState))
+	if jerr == nil || jerr.Code != jsonrpc.CodeInvalidParams || !strings.Contains(jerr.Message, "another caller, tool") {
+		t.Errorf("a tool's requestState on a prompt: got %v, %v; want -32602 saying it belongs elsewhere", res, jerr)
+	}
+
+	r = decode(t, `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"greet"}}`)
+	peer := &testPeer{answer: cooperative}
+	r.ProtocolVersion, r.ClientCapabilities, r.Peer = "2025-11-25", json.RawMessage(allClientCaps), peer
+	res, jerr = s.Handle(t.Context(), r)
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	if pr, ok := res.(*getPromptResult); !ok || len(pr.Messages) != 1 || len(peer.asked) != 1 {
+		t.Errorf("session era: got %+v after asking %v, want the rendered prompt after one question", res, peer.asked)
 	}
 }

@@ -67,18 +67,41 @@ func (s *Server) getPrompt(ctx context.Context, r *Request) (any, *jsonrpc.Error
 	if len(missing) > 0 {
 		return nil, invalidParams("prompts/get: prompt %s needs the argument(s) %s", prompt.Name, strings.Join(missing, ", "))
 	}
-	ctx, cancel := context.WithTimeout(ctx, prompt.Timeout)
-	defer cancel()
-	res, err := prompt.Provider.GetPrompt(ctx, &toolgatev1.GetPromptRequest{
-		Name: prompt.Name, Arguments: args, Caller: callerProto(r.Caller), RequestId: r.RequestID,
-	})
-	if err = deadline(ctx, err); err != nil {
-		var ref *pluginhost.Refusal
-		if errors.As(err, &ref) {
-			return nil, invalidParams("prompts/get: %s", ref.Message)
-		}
-		return nil, s.requestFailed(r, "prompt "+prompt.Name, prompt.Plugin, err)
+	promptArgs := p.Arguments
+	if len(promptArgs) == 0 || string(promptArgs) == "null" {
+		promptArgs = json.RawMessage("{}")
 	}
+	target := &inputTarget{kind: "prompt", name: prompt.Name, plugin: prompt.Plugin, args: promptArgs,
+		fail: func(format string, a ...any) (any, *jsonrpc.Error) {
+			return nil, jsonrpc.NewError(jsonrpc.CodeInternalError, fmt.Sprintf(format, a...))
+		},
+		failed: func(err error) (any, *jsonrpc.Error, string) {
+			var ref *pluginhost.Refusal
+			if errors.As(err, &ref) {
+				return nil, invalidParams("prompts/get: %s", ref.Message), "error"
+			}
+			return nil, s.requestFailed(r, "prompt "+prompt.Name, prompt.Plugin, err), "error"
+		},
+	}
+	res, out, jerr, _, done := runRounds(ctx, s, r, target, func(responses map[string][]byte, state []byte) (*toolgatev1.GetPromptResult, error) {
+		// Each round has the prompt's timeout: the time the user takes
+		// to answer between rounds is not the plugin's.
+		ctx, cancel := context.WithTimeout(ctx, prompt.Timeout)
+		defer cancel()
+		res, err := prompt.Provider.GetPrompt(ctx, &toolgatev1.GetPromptRequest{
+			Name: prompt.Name, Arguments: args, Caller: callerProto(r.Caller), RequestId: r.RequestID,
+			InputResponses: responses, RequestState: state, ClientCapabilities: r.clientCapabilities(),
+		})
+		return res, deadline(ctx, err)
+	})
+	if done {
+		return out, jerr
+	}
+	return s.promptResult(r, prompt, res)
+}
+
+// promptResult checks and encodes a plugin's rendered prompt.
+func (s *Server) promptResult(r *Request, prompt *registry.Prompt, res *toolgatev1.GetPromptResult) (any, *jsonrpc.Error) {
 	out := &getPromptResult{Description: res.GetDescription(), Messages: make([]promptMessage, 0, len(res.GetMessages()))}
 	for i, m := range res.GetMessages() {
 		block, err := contentBlock(m.GetContent())
@@ -90,9 +113,11 @@ func (s *Server) getPrompt(ctx context.Context, r *Request) (any, *jsonrpc.Error
 		}
 		out.Messages = append(out.Messages, promptMessage{Role: m.GetRole(), Content: block})
 	}
-	if out.Meta, err = s.resultMeta(r, res.GetMeta()); err != nil {
+	meta, err := s.resultMeta(r, res.GetMeta())
+	if err != nil {
 		return nil, s.badAnswer(r, "prompt "+prompt.Name, prompt.Plugin, err)
 	}
+	out.Meta = meta
 	if r.Modern {
 		out.ResultType = "complete"
 	}

@@ -115,31 +115,18 @@ func (s *Server) runTool(ctx context.Context, r *Request, tool *registry.Tool, a
 		RequestId:          r.RequestID,
 		ClientCapabilities: r.clientCapabilities(),
 	}
-	if r.Modern {
-		if jerr := s.resume(r, tool, args, req); jerr != nil {
-			return nil, jerr, "invalid_input"
-		}
+	target := &inputTarget{kind: "tool", name: tool.Name, plugin: tool.Plugin, args: args,
+		fail:   func(format string, a ...any) (any, *jsonrpc.Error) { return s.toolError(r, format, a...), nil },
+		failed: func(err error) (any, *jsonrpc.Error, string) { return s.callFailed(r, tool, err) },
 	}
-	for round := 1; ; round++ {
-		res, err := s.callPlugin(ctx, r, tool, req)
-		if err != nil {
-			return s.callFailed(r, tool, err)
-		}
-		if len(res.GetInputRequests()) == 0 {
-			return s.finishCall(r, tool, res)
-		}
-		if out, jerr, outcome, done := s.checkInputRequests(r, tool, res, round); done {
-			return out, jerr, outcome
-		}
-		if r.Modern {
-			return s.inputRequired(r, tool, args, res)
-		}
-		answers, out, jerr, outcome := s.askClient(ctx, r, tool, res.GetInputRequests())
-		if answers == nil {
-			return out, jerr, outcome
-		}
-		req.InputResponses, req.RequestState = answers, res.GetRequestState()
+	res, out, jerr, outcome, done := runRounds(ctx, s, r, target, func(responses map[string][]byte, state []byte) (*toolgatev1.CallToolResult, error) {
+		req.InputResponses, req.RequestState = responses, state
+		return s.callPlugin(ctx, r, tool, req)
+	})
+	if done {
+		return out, jerr, outcome
 	}
+	return s.finishCall(r, tool, res)
 }
 
 // callPlugin runs one round in the plugin. The tool's timeout and its

@@ -155,12 +155,13 @@ func (s *Supervised) followUpdates(ctx context.Context, p *Plugin) error {
 // owns reports whether uri is one of the plugin's resources or matches one
 // of its templates.
 func (s *Supervised) owns(uri string) bool {
-	for _, r := range s.Resources {
+	cur := s.current.Load()
+	for _, r := range cur.offer.GetResources() {
 		if r.GetUri() == uri {
 			return true
 		}
 	}
-	for _, t := range s.templates {
+	for _, t := range cur.templates {
 		if _, ok := t.Match(uri); ok {
 			return true
 		}

@@ -63,6 +63,13 @@ type Options struct {
 	// OnListChanged, when set, is called when a plugin's tools leave or
 	// return to tools/list (plugins.when_parked = "hide").
 	OnListChanged func()
+	// OnOfferChanged, when set, receives each offer a plugin announces
+	// while it runs that differs from its current one (a restarted
+	// process's first offer among them, which undoes the changes of the
+	// process before). The host rebuilds its catalog with it and then
+	// hands it to Supervised.UseOffer; an error refuses it, and it is
+	// logged. It runs on a goroutine of its own for each process.
+	OnOfferChanged func(s *Supervised, offer *toolgatev1.InitResponse) error
 	// OnResourceUpdated, when set, receives the URI of every resource a
 	// plugin reports changed, from each of its processes in turn. Only a
 	// URI the reporting plugin offers (one of its resources, or a match of

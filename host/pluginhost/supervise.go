@@ -14,7 +14,6 @@ import (
 
 	"github.com/toolgate/toolgate/config"
 	"github.com/toolgate/toolgate/host/limit"
-	"github.com/toolgate/toolgate/sdk"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
 )
 
@@ -76,10 +75,12 @@ type Supervised struct {
 	successor *Supervised
 	// limit bounds the calls running in the process and waiting for it.
 	limit *limit.Limiter
-	// offer is what the first start offered; templates its parsed
-	// resource templates, for checking the updates the plugin reports.
-	offer     *toolgatev1.InitResponse
-	templates []*sdk.URITemplate
+	// offer is what the first start offered: a restarted process must
+	// offer the same at Init.
+	offer *toolgatev1.InitResponse
+	// current is what the plugin offers now, which it may change while it
+	// runs (see watchOffer).
+	current atomic.Pointer[currentOffer]
 
 	stop chan struct{}
 	done chan struct{}
@@ -100,12 +101,13 @@ func Supervise(ctx context.Context, spec config.Plugin, opts Options) (*Supervis
 	s := &Supervised{
 		Name: spec.Name, Tools: p.Tools, Prompts: p.Prompts, Resources: p.Resources, ResourceTemplates: p.ResourceTemplates,
 		spec: spec, opts: opts, digest: p.Digest,
-		log:   opts.Logger.With("plugin", spec.Name),
-		limit: limit.New(spec.MaxConcurrent, spec.MaxQueue),
-		offer: p.offer(), templates: templates,
+		log:     opts.Logger.With("plugin", spec.Name),
+		limit:   limit.New(spec.MaxConcurrent, spec.MaxQueue),
+		offer:   p.offer(),
 		changed: make(chan struct{}), idle: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	s.current.Store(&currentOffer{offer: s.offer, templates: templates})
 	s.serve(p)
 	go s.run(p)
 	return s, nil
@@ -309,12 +311,13 @@ func (s *Supervised) run(p *Plugin) {
 }
 
 // serve puts a process into service, following its resource updates when
-// it offers resources.
+// it offers resources and the changes of its offer.
 func (s *Supervised) serve(p *Plugin) {
 	s.setState(p, false)
 	if len(s.Resources) > 0 || len(s.ResourceTemplates) > 0 {
 		go s.watchUpdates(p)
 	}
+	go s.watchOffer(p)
 }
 
 // watch returns true when the process has died or stopped answering, false

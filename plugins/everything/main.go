@@ -11,16 +11,25 @@ package main
 
 import "github.com/toolgate/toolgate/sdk"
 
-func main() {
-	sdk.Serve(&sdk.Plugin{Tools: tools()})
+func main() { sdk.Serve(newPlugin()) }
+
+// newPlugin is the plugin with every tool and prompt, wired to change its
+// own lists (see changes.go).
+func newPlugin() *sdk.Plugin {
+	p := &sdk.Plugin{Prompts: inputPrompts()}
+	c := &changer{plugin: p}
+	p.Tools = tools(c.triggers())
+	c.tools, c.prompts = p.Tools, p.Prompts
+	return p
 }
 
 // scope is the OAuth scope the plugin suggests for all its tools.
 const scope = "tools:everything"
 
-// tools are every tool of the plugin, one file per concern.
-func tools() []sdk.Tool {
-	all := concat(contentTools(), eventTools(), errorTools(), schemaTools())
+// tools are every tool of the plugin, one file per concern, and the
+// extra ones given.
+func tools(extra ...[]sdk.Tool) []sdk.Tool {
+	all := concat(append([][]sdk.Tool{contentTools(), eventTools(), errorTools(), schemaTools(), inputTools()}, extra...)...)
 	for i := range all {
 		all[i].Scopes = []string{scope}
 	}

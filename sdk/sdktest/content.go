@@ -30,6 +30,12 @@ func (c *Client) GetPrompt(ctx context.Context, name string, args map[string]str
 	})
 }
 
+// GetPromptRequest is GetPrompt with a request of the test's making: a
+// caller, client capabilities, or a later round's answers and state.
+func (c *Client) GetPromptRequest(ctx context.Context, req *toolgatev1.GetPromptRequest) (*toolgatev1.GetPromptResult, error) {
+	return c.rpc.GetPrompt(ctx, req)
+}
+
 // ReadResource reads uri as the host would: the offered resource with that
 // URI, else the first offered template it matches, with the template's
 // variables. A URI that matches nothing offered is an error of sdktest's.
@@ -104,6 +110,36 @@ func (c *Client) WatchResources(ctx context.Context) (<-chan string, error) {
 			}
 			select {
 			case out <- u.GetUri():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// WatchOffer opens the plugin's stream of offer changes and returns the
+// offer as it is, then each new one as it arrives; the channel closes when ctx is done or the
+// stream ends. It returns once the plugin has taken the stream, so a change
+// made afterwards is not missed.
+func (c *Client) WatchOffer(ctx context.Context) (<-chan *toolgatev1.InitResponse, error) {
+	stream, err := c.rpc.WatchOffer(ctx, &toolgatev1.WatchOfferRequest{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := stream.Header(); err != nil {
+		return nil, err
+	}
+	out := make(chan *toolgatev1.InitResponse)
+	go func() {
+		defer close(out)
+		for {
+			o, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			select {
+			case out <- o:
 			case <-ctx.Done():
 				return
 			}

@@ -39,40 +39,68 @@ func (c *Client) CallWithInput(ctx context.Context, name string, args any, in Cl
 	if err != nil {
 		return nil, nil, err
 	}
+	id := fmt.Sprintf("sdktest-%d", callSeq.Add(1))
+	return withInput(in, func(caps []byte, answers map[string][]byte, state []byte) (*toolgatev1.CallToolResult, error) {
+		res, _, err := c.CallRequest(ctx, &toolgatev1.CallToolRequest{Name: name, Arguments: raw, ClientCapabilities: caps,
+			RequestId: id, InputResponses: answers, RequestState: state})
+		return res, err
+	})
+}
+
+// GetPromptWithInput renders a prompt as CallWithInput calls a tool,
+// answering the prompt's questions round after round.
+func (c *Client) GetPromptWithInput(ctx context.Context, name string, args map[string]string, in ClientInput) (*toolgatev1.GetPromptResult, []Round, error) {
+	id := fmt.Sprintf("sdktest-%d", callSeq.Add(1))
+	return withInput(in, func(caps []byte, answers map[string][]byte, state []byte) (*toolgatev1.GetPromptResult, error) {
+		return c.rpc.GetPrompt(ctx, &toolgatev1.GetPromptRequest{Name: name, Arguments: args, ClientCapabilities: caps,
+			RequestId: id, InputResponses: answers, RequestState: state})
+	})
+}
+
+// roundResult is a plugin's answer to one round.
+type roundResult interface {
+	GetInputRequests() map[string]*toolgatev1.InputRequest
+	GetRequestState() []byte
+}
+
+// withInput runs the rounds of a request: do sends one with the client's
+// capabilities, answers and the plugin's state of the round before.
+func withInput[R roundResult](in ClientInput, do func(caps []byte, answers map[string][]byte, state []byte) (R, error)) (R, []Round, error) {
+	var none R
 	caps := []byte("{}")
 	if in.Capabilities != nil {
+		var err error
 		if caps, err = json.Marshal(in.Capabilities); err != nil {
-			return nil, nil, fmt.Errorf("sdktest: encoding the capabilities: %w", err)
+			return none, nil, fmt.Errorf("sdktest: encoding the capabilities: %w", err)
 		}
 	}
 	maxRounds := in.MaxRounds
 	if maxRounds == 0 {
 		maxRounds = 10
 	}
-	req := &toolgatev1.CallToolRequest{Name: name, Arguments: raw, ClientCapabilities: caps,
-		RequestId: fmt.Sprintf("sdktest-%d", callSeq.Add(1))}
 	var rounds []Round
+	var answers map[string][]byte
+	var state []byte
 	for range maxRounds {
-		res, _, err := c.CallRequest(ctx, req)
+		res, err := do(caps, answers, state)
 		if err != nil || len(res.GetInputRequests()) == 0 {
 			return res, rounds, err
 		}
 		rounds = append(rounds, Round{Requests: res.GetInputRequests(), State: res.GetRequestState()})
 		if in.Answer == nil {
-			return nil, rounds, nil
+			return none, rounds, nil
 		}
-		answers := map[string][]byte{}
+		answers = map[string][]byte{}
 		for key, q := range res.GetInputRequests() {
 			a, err := in.Answer(q.GetMethod(), q.GetParams())
 			if err != nil {
-				return nil, rounds, fmt.Errorf("sdktest: answering %s (%s): %w", key, q.GetMethod(), err)
+				return none, rounds, fmt.Errorf("sdktest: answering %s (%s): %w", key, q.GetMethod(), err)
 			}
 			if answers[key], err = json.Marshal(a); err != nil {
-				return nil, rounds, fmt.Errorf("sdktest: encoding the answer to %s: %w", key, err)
+				return none, rounds, fmt.Errorf("sdktest: encoding the answer to %s: %w", key, err)
 			}
 		}
-		req = &toolgatev1.CallToolRequest{Name: name, Arguments: raw, ClientCapabilities: caps, RequestId: req.GetRequestId(),
-			InputResponses: answers, RequestState: res.GetRequestState()}
+		state = res.GetRequestState()
 	}
-	return nil, rounds, nil
+	return none, rounds, nil
 }

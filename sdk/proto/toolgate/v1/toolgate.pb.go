@@ -11,7 +11,7 @@
 // a field ignores it. Prompts and resources arrived that way: fields 2 to 4
 // of InitResponse and the RPCs after CallTool. A plugin built before them
 // answers those RPCs with UNIMPLEMENTED, which the host takes to mean it
-// offers none.
+// offers none (and, for WatchOffer, that its offer never changes).
 //
 // JSON travels as bytes holding UTF-8 JSON text, passed through exactly as the
 // plugin wrote it (input and output schemas, structured content, _meta).
@@ -1766,9 +1766,14 @@ type GetPromptRequest struct {
 	Arguments map[string]string `protobuf:"bytes,2,rep,name=arguments,proto3" json:"arguments,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Caller    *Caller           `protobuf:"bytes,3,opt,name=caller,proto3" json:"caller,omitempty"`
 	// The host's id for this request; it also appears in the host's logs.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// input_responses, request_state and client_capabilities are those of
+	// CallToolRequest, for a prompt that asks the client for input.
+	InputResponses     map[string][]byte `protobuf:"bytes,5,rep,name=input_responses,json=inputResponses,proto3" json:"input_responses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	RequestState       []byte            `protobuf:"bytes,6,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
+	ClientCapabilities []byte            `protobuf:"bytes,7,opt,name=client_capabilities,json=clientCapabilities,proto3" json:"client_capabilities,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GetPromptRequest) Reset() {
@@ -1829,12 +1834,39 @@ func (x *GetPromptRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *GetPromptRequest) GetInputResponses() map[string][]byte {
+	if x != nil {
+		return x.InputResponses
+	}
+	return nil
+}
+
+func (x *GetPromptRequest) GetRequestState() []byte {
+	if x != nil {
+		return x.RequestState
+	}
+	return nil
+}
+
+func (x *GetPromptRequest) GetClientCapabilities() []byte {
+	if x != nil {
+		return x.ClientCapabilities
+	}
+	return nil
+}
+
 type GetPromptResult struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Description string                 `protobuf:"bytes,1,opt,name=description,proto3" json:"description,omitempty"`
 	Messages    []*PromptMessage       `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
 	// Optional JSON object published as the result's _meta.
-	Meta          []byte `protobuf:"bytes,3,opt,name=meta,proto3" json:"meta,omitempty"`
+	Meta []byte `protobuf:"bytes,3,opt,name=meta,proto3" json:"meta,omitempty"`
+	// When not empty, the prompt is not rendered yet: it needs these answers
+	// from the client first, as CallToolResult's input_requests. Description,
+	// messages and meta are ignored then.
+	InputRequests map[string]*InputRequest `protobuf:"bytes,4,rep,name=input_requests,json=inputRequests,proto3" json:"input_requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Opaque state the plugin wants back in the next round's request_state.
+	RequestState  []byte `protobuf:"bytes,5,opt,name=request_state,json=requestState,proto3" json:"request_state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1886,6 +1918,20 @@ func (x *GetPromptResult) GetMessages() []*PromptMessage {
 func (x *GetPromptResult) GetMeta() []byte {
 	if x != nil {
 		return x.Meta
+	}
+	return nil
+}
+
+func (x *GetPromptResult) GetInputRequests() map[string]*InputRequest {
+	if x != nil {
+		return x.InputRequests
+	}
+	return nil
+}
+
+func (x *GetPromptResult) GetRequestState() []byte {
+	if x != nil {
+		return x.RequestState
 	}
 	return nil
 }
@@ -2303,6 +2349,42 @@ func (*WatchResourcesRequest) Descriptor() ([]byte, []int) {
 	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{28}
 }
 
+type WatchOfferRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchOfferRequest) Reset() {
+	*x = WatchOfferRequest{}
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchOfferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchOfferRequest) ProtoMessage() {}
+
+func (x *WatchOfferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchOfferRequest.ProtoReflect.Descriptor instead.
+func (*WatchOfferRequest) Descriptor() ([]byte, []int) {
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{29}
+}
+
 type ResourceUpdated struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Uri           string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
@@ -2312,7 +2394,7 @@ type ResourceUpdated struct {
 
 func (x *ResourceUpdated) Reset() {
 	*x = ResourceUpdated{}
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2324,7 +2406,7 @@ func (x *ResourceUpdated) String() string {
 func (*ResourceUpdated) ProtoMessage() {}
 
 func (x *ResourceUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_toolgate_v1_toolgate_proto_msgTypes[29]
+	mi := &file_toolgate_v1_toolgate_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2337,7 +2419,7 @@ func (x *ResourceUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceUpdated.ProtoReflect.Descriptor instead.
 func (*ResourceUpdated) Descriptor() ([]byte, []int) {
-	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{29}
+	return file_toolgate_v1_toolgate_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ResourceUpdated) GetUri() string {
@@ -2488,20 +2570,31 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"\tmime_type\x18\x05 \x01(\tR\bmimeType\x12 \n" +
 	"\vannotations\x18\x06 \x01(\fR\vannotations\x12)\n" +
 	"\x10suggested_scopes\x18\a \x03(\tR\x0fsuggestedScopes\x12\x12\n" +
-	"\x04meta\x18\b \x01(\fR\x04meta\"\xfc\x01\n" +
+	"\x04meta\x18\b \x01(\fR\x04meta\"\xf1\x03\n" +
 	"\x10GetPromptRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12J\n" +
 	"\targuments\x18\x02 \x03(\v2,.toolgate.v1.GetPromptRequest.ArgumentsEntryR\targuments\x12+\n" +
 	"\x06caller\x18\x03 \x01(\v2\x13.toolgate.v1.CallerR\x06caller\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x1a<\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12Z\n" +
+	"\x0finput_responses\x18\x05 \x03(\v21.toolgate.v1.GetPromptRequest.InputResponsesEntryR\x0einputResponses\x12#\n" +
+	"\rrequest_state\x18\x06 \x01(\fR\frequestState\x12/\n" +
+	"\x13client_capabilities\x18\a \x01(\fR\x12clientCapabilities\x1a<\n" +
 	"\x0eArgumentsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x7f\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
+	"\x13InputResponsesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xd9\x02\n" +
 	"\x0fGetPromptResult\x12 \n" +
 	"\vdescription\x18\x01 \x01(\tR\vdescription\x126\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1a.toolgate.v1.PromptMessageR\bmessages\x12\x12\n" +
-	"\x04meta\x18\x03 \x01(\fR\x04meta\"S\n" +
+	"\x04meta\x18\x03 \x01(\fR\x04meta\x12V\n" +
+	"\x0einput_requests\x18\x04 \x03(\v2/.toolgate.v1.GetPromptResult.InputRequestsEntryR\rinputRequests\x12#\n" +
+	"\rrequest_state\x18\x05 \x01(\fR\frequestState\x1a[\n" +
+	"\x12InputRequestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.toolgate.v1.InputRequestR\x05value:\x028\x01\"S\n" +
 	"\rPromptMessage\x12\x12\n" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12.\n" +
 	"\acontent\x18\x02 \x01(\v2\x14.toolgate.v1.ContentR\acontent\"\xa3\x02\n" +
@@ -2536,16 +2629,19 @@ const file_toolgate_v1_toolgate_proto_rawDesc = "" +
 	"\x05total\x18\x02 \x01(\x03H\x00R\x05total\x88\x01\x01\x12\x19\n" +
 	"\bhas_more\x18\x03 \x01(\bR\ahasMoreB\b\n" +
 	"\x06_total\"\x17\n" +
-	"\x15WatchResourcesRequest\"#\n" +
+	"\x15WatchResourcesRequest\"\x13\n" +
+	"\x11WatchOfferRequest\"#\n" +
 	"\x0fResourceUpdated\x12\x10\n" +
-	"\x03uri\x18\x01 \x01(\tR\x03uri2\xc7\x03\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri2\x92\x04\n" +
 	"\x06Plugin\x12;\n" +
 	"\x04Init\x12\x18.toolgate.v1.InitRequest\x1a\x19.toolgate.v1.InitResponse\x12F\n" +
 	"\bCallTool\x12\x1c.toolgate.v1.CallToolRequest\x1a\x1a.toolgate.v1.CallToolEvent0\x01\x12H\n" +
 	"\tGetPrompt\x12\x1d.toolgate.v1.GetPromptRequest\x1a\x1c.toolgate.v1.GetPromptResult\x12Q\n" +
 	"\fReadResource\x12 .toolgate.v1.ReadResourceRequest\x1a\x1f.toolgate.v1.ReadResourceResult\x12E\n" +
 	"\bComplete\x12\x1c.toolgate.v1.CompleteRequest\x1a\x1b.toolgate.v1.CompleteResult\x12T\n" +
-	"\x0eWatchResources\x12\".toolgate.v1.WatchResourcesRequest\x1a\x1c.toolgate.v1.ResourceUpdated0\x01B?Z=github.com/toolgate/toolgate/sdk/proto/toolgate/v1;toolgatev1b\x06proto3"
+	"\x0eWatchResources\x12\".toolgate.v1.WatchResourcesRequest\x1a\x1c.toolgate.v1.ResourceUpdated0\x01\x12I\n" +
+	"\n" +
+	"WatchOffer\x12\x1e.toolgate.v1.WatchOfferRequest\x1a\x19.toolgate.v1.InitResponse0\x01B?Z=github.com/toolgate/toolgate/sdk/proto/toolgate/v1;toolgatev1b\x06proto3"
 
 var (
 	file_toolgate_v1_toolgate_proto_rawDescOnce sync.Once
@@ -2559,7 +2655,7 @@ func file_toolgate_v1_toolgate_proto_rawDescGZIP() []byte {
 	return file_toolgate_v1_toolgate_proto_rawDescData
 }
 
-var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_toolgate_v1_toolgate_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*InitRequest)(nil),           // 0: toolgate.v1.InitRequest
 	(*InitResponse)(nil),          // 1: toolgate.v1.InitResponse
@@ -2590,12 +2686,15 @@ var file_toolgate_v1_toolgate_proto_goTypes = []any{
 	(*CompleteRequest)(nil),       // 26: toolgate.v1.CompleteRequest
 	(*CompleteResult)(nil),        // 27: toolgate.v1.CompleteResult
 	(*WatchResourcesRequest)(nil), // 28: toolgate.v1.WatchResourcesRequest
-	(*ResourceUpdated)(nil),       // 29: toolgate.v1.ResourceUpdated
-	nil,                           // 30: toolgate.v1.CallToolRequest.InputResponsesEntry
-	nil,                           // 31: toolgate.v1.CallToolResult.InputRequestsEntry
-	nil,                           // 32: toolgate.v1.GetPromptRequest.ArgumentsEntry
-	nil,                           // 33: toolgate.v1.ReadResourceRequest.VariablesEntry
-	nil,                           // 34: toolgate.v1.CompleteRequest.ContextEntry
+	(*WatchOfferRequest)(nil),     // 29: toolgate.v1.WatchOfferRequest
+	(*ResourceUpdated)(nil),       // 30: toolgate.v1.ResourceUpdated
+	nil,                           // 31: toolgate.v1.CallToolRequest.InputResponsesEntry
+	nil,                           // 32: toolgate.v1.CallToolResult.InputRequestsEntry
+	nil,                           // 33: toolgate.v1.GetPromptRequest.ArgumentsEntry
+	nil,                           // 34: toolgate.v1.GetPromptRequest.InputResponsesEntry
+	nil,                           // 35: toolgate.v1.GetPromptResult.InputRequestsEntry
+	nil,                           // 36: toolgate.v1.ReadResourceRequest.VariablesEntry
+	nil,                           // 37: toolgate.v1.CompleteRequest.ContextEntry
 }
 var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	2,  // 0: toolgate.v1.InitResponse.tools:type_name -> toolgate.v1.Tool
@@ -2604,45 +2703,50 @@ var file_toolgate_v1_toolgate_proto_depIdxs = []int32{
 	20, // 3: toolgate.v1.InitResponse.resource_templates:type_name -> toolgate.v1.ResourceTemplate
 	3,  // 4: toolgate.v1.Tool.annotations:type_name -> toolgate.v1.ToolAnnotations
 	5,  // 5: toolgate.v1.CallToolRequest.caller:type_name -> toolgate.v1.Caller
-	30, // 6: toolgate.v1.CallToolRequest.input_responses:type_name -> toolgate.v1.CallToolRequest.InputResponsesEntry
+	31, // 6: toolgate.v1.CallToolRequest.input_responses:type_name -> toolgate.v1.CallToolRequest.InputResponsesEntry
 	7,  // 7: toolgate.v1.CallToolEvent.progress:type_name -> toolgate.v1.Progress
 	8,  // 8: toolgate.v1.CallToolEvent.log:type_name -> toolgate.v1.LogMessage
 	9,  // 9: toolgate.v1.CallToolEvent.result:type_name -> toolgate.v1.CallToolResult
 	11, // 10: toolgate.v1.CallToolResult.content:type_name -> toolgate.v1.Content
-	31, // 11: toolgate.v1.CallToolResult.input_requests:type_name -> toolgate.v1.CallToolResult.InputRequestsEntry
+	32, // 11: toolgate.v1.CallToolResult.input_requests:type_name -> toolgate.v1.CallToolResult.InputRequestsEntry
 	12, // 12: toolgate.v1.Content.text:type_name -> toolgate.v1.TextContent
 	13, // 13: toolgate.v1.Content.image:type_name -> toolgate.v1.ImageContent
 	14, // 14: toolgate.v1.Content.audio:type_name -> toolgate.v1.AudioContent
 	15, // 15: toolgate.v1.Content.resource_link:type_name -> toolgate.v1.ResourceLink
 	16, // 16: toolgate.v1.Content.resource:type_name -> toolgate.v1.EmbeddedResource
 	18, // 17: toolgate.v1.Prompt.arguments:type_name -> toolgate.v1.PromptArgument
-	32, // 18: toolgate.v1.GetPromptRequest.arguments:type_name -> toolgate.v1.GetPromptRequest.ArgumentsEntry
+	33, // 18: toolgate.v1.GetPromptRequest.arguments:type_name -> toolgate.v1.GetPromptRequest.ArgumentsEntry
 	5,  // 19: toolgate.v1.GetPromptRequest.caller:type_name -> toolgate.v1.Caller
-	23, // 20: toolgate.v1.GetPromptResult.messages:type_name -> toolgate.v1.PromptMessage
-	11, // 21: toolgate.v1.PromptMessage.content:type_name -> toolgate.v1.Content
-	33, // 22: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
-	5,  // 23: toolgate.v1.ReadResourceRequest.caller:type_name -> toolgate.v1.Caller
-	16, // 24: toolgate.v1.ReadResourceResult.contents:type_name -> toolgate.v1.EmbeddedResource
-	34, // 25: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
-	5,  // 26: toolgate.v1.CompleteRequest.caller:type_name -> toolgate.v1.Caller
-	10, // 27: toolgate.v1.CallToolResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
-	0,  // 28: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
-	4,  // 29: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
-	21, // 30: toolgate.v1.Plugin.GetPrompt:input_type -> toolgate.v1.GetPromptRequest
-	24, // 31: toolgate.v1.Plugin.ReadResource:input_type -> toolgate.v1.ReadResourceRequest
-	26, // 32: toolgate.v1.Plugin.Complete:input_type -> toolgate.v1.CompleteRequest
-	28, // 33: toolgate.v1.Plugin.WatchResources:input_type -> toolgate.v1.WatchResourcesRequest
-	1,  // 34: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
-	6,  // 35: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
-	22, // 36: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
-	25, // 37: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
-	27, // 38: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
-	29, // 39: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	34, // 20: toolgate.v1.GetPromptRequest.input_responses:type_name -> toolgate.v1.GetPromptRequest.InputResponsesEntry
+	23, // 21: toolgate.v1.GetPromptResult.messages:type_name -> toolgate.v1.PromptMessage
+	35, // 22: toolgate.v1.GetPromptResult.input_requests:type_name -> toolgate.v1.GetPromptResult.InputRequestsEntry
+	11, // 23: toolgate.v1.PromptMessage.content:type_name -> toolgate.v1.Content
+	36, // 24: toolgate.v1.ReadResourceRequest.variables:type_name -> toolgate.v1.ReadResourceRequest.VariablesEntry
+	5,  // 25: toolgate.v1.ReadResourceRequest.caller:type_name -> toolgate.v1.Caller
+	16, // 26: toolgate.v1.ReadResourceResult.contents:type_name -> toolgate.v1.EmbeddedResource
+	37, // 27: toolgate.v1.CompleteRequest.context:type_name -> toolgate.v1.CompleteRequest.ContextEntry
+	5,  // 28: toolgate.v1.CompleteRequest.caller:type_name -> toolgate.v1.Caller
+	10, // 29: toolgate.v1.CallToolResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
+	10, // 30: toolgate.v1.GetPromptResult.InputRequestsEntry.value:type_name -> toolgate.v1.InputRequest
+	0,  // 31: toolgate.v1.Plugin.Init:input_type -> toolgate.v1.InitRequest
+	4,  // 32: toolgate.v1.Plugin.CallTool:input_type -> toolgate.v1.CallToolRequest
+	21, // 33: toolgate.v1.Plugin.GetPrompt:input_type -> toolgate.v1.GetPromptRequest
+	24, // 34: toolgate.v1.Plugin.ReadResource:input_type -> toolgate.v1.ReadResourceRequest
+	26, // 35: toolgate.v1.Plugin.Complete:input_type -> toolgate.v1.CompleteRequest
+	28, // 36: toolgate.v1.Plugin.WatchResources:input_type -> toolgate.v1.WatchResourcesRequest
+	29, // 37: toolgate.v1.Plugin.WatchOffer:input_type -> toolgate.v1.WatchOfferRequest
+	1,  // 38: toolgate.v1.Plugin.Init:output_type -> toolgate.v1.InitResponse
+	6,  // 39: toolgate.v1.Plugin.CallTool:output_type -> toolgate.v1.CallToolEvent
+	22, // 40: toolgate.v1.Plugin.GetPrompt:output_type -> toolgate.v1.GetPromptResult
+	25, // 41: toolgate.v1.Plugin.ReadResource:output_type -> toolgate.v1.ReadResourceResult
+	27, // 42: toolgate.v1.Plugin.Complete:output_type -> toolgate.v1.CompleteResult
+	30, // 43: toolgate.v1.Plugin.WatchResources:output_type -> toolgate.v1.ResourceUpdated
+	1,  // 44: toolgate.v1.Plugin.WatchOffer:output_type -> toolgate.v1.InitResponse
+	38, // [38:45] is the sub-list for method output_type
+	31, // [31:38] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_toolgate_v1_toolgate_proto_init() }
@@ -2681,7 +2785,7 @@ func file_toolgate_v1_toolgate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolgate_v1_toolgate_proto_rawDesc), len(file_toolgate_v1_toolgate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -11,7 +11,7 @@
 // a field ignores it. Prompts and resources arrived that way: fields 2 to 4
 // of InitResponse and the RPCs after CallTool. A plugin built before them
 // answers those RPCs with UNIMPLEMENTED, which the host takes to mean it
-// offers none.
+// offers none (and, for WatchOffer, that its offer never changes).
 //
 // JSON travels as bytes holding UTF-8 JSON text, passed through exactly as the
 // plugin wrote it (input and output schemas, structured content, _meta).
@@ -43,6 +43,7 @@ const (
 	Plugin_ReadResource_FullMethodName   = "/toolgate.v1.Plugin/ReadResource"
 	Plugin_Complete_FullMethodName       = "/toolgate.v1.Plugin/Complete"
 	Plugin_WatchResources_FullMethodName = "/toolgate.v1.Plugin/WatchResources"
+	Plugin_WatchOffer_FullMethodName     = "/toolgate.v1.Plugin/WatchOffer"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -67,7 +68,9 @@ type PluginClient interface {
 	CallTool(ctx context.Context, in *CallToolRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[CallToolEvent], error)
 	// GetPrompt renders one of the plugin's prompts with the caller's
 	// arguments. An unknown prompt is NOT_FOUND; arguments the prompt cannot
-	// use are INVALID_ARGUMENT, with a message the client reads.
+	// use are INVALID_ARGUMENT, with a message the client reads. Like a tool
+	// call, it may ask the client for input first (input_requests), in rounds
+	// that work as CallTool's do.
 	GetPrompt(ctx context.Context, in *GetPromptRequest, opts ...grpc.CallOption) (*GetPromptResult, error)
 	// ReadResource reads one resource: one the plugin listed, or a URI that
 	// matches one of its resource templates. A resource that does not exist
@@ -82,6 +85,15 @@ type PluginClient interface {
 	// one stream per plugin process; updates while no stream is open are
 	// dropped.
 	WatchResources(ctx context.Context, in *WatchResourcesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResourceUpdated], error)
+	// WatchOffer streams the plugin's whole offer, as Init returns it: first
+	// as it is when the stream opens, then each time it changes while the
+	// plugin runs (tools, prompts, resources or templates added, removed or
+	// redefined). The host opens one stream per
+	// plugin process, checks each offer as it checks Init's, rebuilds its
+	// catalog with it and tells clients which lists changed; an offer it
+	// refuses leaves the catalog as it was. A restarted process starts again
+	// from what its Init returns.
+	WatchOffer(ctx context.Context, in *WatchOfferRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[InitResponse], error)
 }
 
 type pluginClient struct {
@@ -170,6 +182,25 @@ func (c *pluginClient) WatchResources(ctx context.Context, in *WatchResourcesReq
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_WatchResourcesClient = grpc.ServerStreamingClient[ResourceUpdated]
 
+func (c *pluginClient) WatchOffer(ctx context.Context, in *WatchOfferRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[InitResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[2], Plugin_WatchOffer_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchOfferRequest, InitResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_WatchOfferClient = grpc.ServerStreamingClient[InitResponse]
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -192,7 +223,9 @@ type PluginServer interface {
 	CallTool(*CallToolRequest, grpc.ServerStreamingServer[CallToolEvent]) error
 	// GetPrompt renders one of the plugin's prompts with the caller's
 	// arguments. An unknown prompt is NOT_FOUND; arguments the prompt cannot
-	// use are INVALID_ARGUMENT, with a message the client reads.
+	// use are INVALID_ARGUMENT, with a message the client reads. Like a tool
+	// call, it may ask the client for input first (input_requests), in rounds
+	// that work as CallTool's do.
 	GetPrompt(context.Context, *GetPromptRequest) (*GetPromptResult, error)
 	// ReadResource reads one resource: one the plugin listed, or a URI that
 	// matches one of its resource templates. A resource that does not exist
@@ -207,6 +240,15 @@ type PluginServer interface {
 	// one stream per plugin process; updates while no stream is open are
 	// dropped.
 	WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[ResourceUpdated]) error
+	// WatchOffer streams the plugin's whole offer, as Init returns it: first
+	// as it is when the stream opens, then each time it changes while the
+	// plugin runs (tools, prompts, resources or templates added, removed or
+	// redefined). The host opens one stream per
+	// plugin process, checks each offer as it checks Init's, rebuilds its
+	// catalog with it and tells clients which lists changed; an offer it
+	// refuses leaves the catalog as it was. A restarted process starts again
+	// from what its Init returns.
+	WatchOffer(*WatchOfferRequest, grpc.ServerStreamingServer[InitResponse]) error
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -234,6 +276,9 @@ func (UnimplementedPluginServer) Complete(context.Context, *CompleteRequest) (*C
 }
 func (UnimplementedPluginServer) WatchResources(*WatchResourcesRequest, grpc.ServerStreamingServer[ResourceUpdated]) error {
 	return status.Error(codes.Unimplemented, "method WatchResources not implemented")
+}
+func (UnimplementedPluginServer) WatchOffer(*WatchOfferRequest, grpc.ServerStreamingServer[InitResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchOffer not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -350,6 +395,17 @@ func _Plugin_WatchResources_Handler(srv interface{}, stream grpc.ServerStream) e
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_WatchResourcesServer = grpc.ServerStreamingServer[ResourceUpdated]
 
+func _Plugin_WatchOffer_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchOfferRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PluginServer).WatchOffer(m, &grpc.GenericServerStream[WatchOfferRequest, InitResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_WatchOfferServer = grpc.ServerStreamingServer[InitResponse]
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -383,6 +439,11 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchResources",
 			Handler:       _Plugin_WatchResources_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchOffer",
+			Handler:       _Plugin_WatchOffer_Handler,
 			ServerStreams: true,
 		},
 	},
