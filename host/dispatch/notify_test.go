@@ -88,13 +88,21 @@ func TestEventsForwarding(t *testing.T) {
 
 func TestListenHonoursCapabilities(t *testing.T) {
 	s, _ := newServer(t)
-	res, jerr := s.Handle(t.Context(), decode(t, `{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},`+
-		`"notifications":{"toolsListChanged":true,"promptsListChanged":true,"resourcesListChanged":true,"resourceSubscriptions":["file:///a"]}}}`))
-	if jerr != nil {
-		t.Fatal(jerr)
-	}
-	if got, _ := json.Marshal(res); string(got) != `{"toolsListChanged":true}` {
-		t.Errorf("got %s, want only what the capabilities announce", got)
+	for _, tt := range []struct{ asked, want string }{
+		// Every kind the capabilities announce is honoured; an unknown one
+		// is not echoed back.
+		{`{"toolsListChanged":true,"promptsListChanged":true,"resourcesListChanged":true,"resourceSubscriptions":["file:///a"],"tasksChanged":true}`,
+			`{"toolsListChanged":true,"promptsListChanged":true,"resourcesListChanged":true,"resourceSubscriptions":["file:///a"]}`},
+		// Nothing the client did not ask for is added.
+		{`{"toolsListChanged":true}`, `{"toolsListChanged":true}`},
+	} {
+		res, jerr := s.Handle(t.Context(), decode(t, `{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"notifications":`+tt.asked+`}}`))
+		if jerr != nil {
+			t.Fatal(jerr)
+		}
+		if got, _ := json.Marshal(res); string(got) != tt.want {
+			t.Errorf("asked %s: got %s, want %s", tt.asked, got, tt.want)
+		}
 	}
 	for _, body := range []string{
 		`{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"verbose"}}`,
