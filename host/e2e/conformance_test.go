@@ -380,35 +380,9 @@ func expectedFailure(run, scenario string) (string, bool) {
 // keyed by scenario (in every run) or by "run: scenario", each with what it
 // is waiting for. An entry goes as soon as its scenario passes.
 var expectedConformanceFailures = map[string]string{
-	// Streaming: notifications on the response stream.
-	"logging-set-level":        "logging/setLevel is not served",
-	"tools-call-with-logging":  "logging/setLevel is not served; log messages are not sent on the response stream",
-	"tools-call-with-progress": "progress notifications are not sent on the response stream",
-	// The 0.1.16 scenario sends MCP-Protocol-Version 2025-03-26 on a
-	// 2025-11-25 session, which the host refuses; the alpha sends the
-	// negotiated version.
-	"stable active: server-sse-multiple-streams": "the host refuses a supported version other than the session's",
-
-	// Prompts, resources and completions: not in the plugin contract yet.
-	"completion-complete":           "completion/complete is not served",
-	"prompts-get-simple":            "prompts are not served",
-	"prompts-get-with-args":         "prompts are not served",
-	"prompts-get-embedded-resource": "prompts are not served",
-	"prompts-get-with-image":        "prompts are not served",
-	"resources-read-text":           "resources are not served",
-	"resources-read-binary":         "resources are not served",
-	"resources-templates-read":      "resources are not served",
-	"resources-subscribe":           "resources and their subscriptions are not served",
-	"resources-unsubscribe":         "resources and their subscriptions are not served",
-
-	// Input requests: a plugin cannot ask the client for anything yet, so
-	// plugins/everything has no test_sampling, test_elicitation*,
+	// 2026-07-28 input requests: plugins/everything has no
 	// test_missing_capability, test_streaming_elicitation or
-	// test_input_required_result_* tools.
-	"tools-call-sampling":                           "no test_sampling fixture: input requests",
-	"tools-call-elicitation":                        "no test_elicitation fixture: input requests",
-	"elicitation-sep1034-defaults":                  "no test_elicitation_sep1034_defaults fixture: input requests",
-	"elicitation-sep1330-enums":                     "no test_elicitation_sep1330_enums fixture: input requests",
+	// test_input_required_result_* fixtures yet.
 	"server-stateless":                              "no test_missing_capability or test_streaming_elicitation fixture: input requests",
 	"input-required-result-basic-elicitation":       "no test_input_required_result_elicitation fixture: input requests",
 	"input-required-result-basic-sampling":          "no test_input_required_result_sampling fixture: input requests",
