@@ -443,22 +443,6 @@ func expectedFailure(run, scenario string) (string, bool) {
 // with what it is waiting for. An entry goes as soon as its scenario
 // passes. A scenario a run does not score belongs in notImplemented.
 var expectedConformanceFailures = map[string]string{
-	// The fixtures of the session-era suites: prompts, resources,
-	// completions and the tools that ask the client for input while they
-	// run. The contract carries all of them; plugins/everything does not
-	// have them yet.
-	"completion-complete":           "no completion fixture for test_prompt_with_arguments in plugins/everything",
-	"prompts-get-simple":            "no test_simple_prompt fixture in plugins/everything",
-	"prompts-get-with-args":         "no test_prompt_with_arguments fixture in plugins/everything",
-	"prompts-get-embedded-resource": "no test_prompt_with_embedded_resource fixture in plugins/everything",
-	"prompts-get-with-image":        "no test_prompt_with_image fixture in plugins/everything",
-	"resources-read-text":           "no test://static-text fixture in plugins/everything",
-	"resources-read-binary":         "no test://static-binary fixture in plugins/everything",
-	"resources-templates-read":      "no test://template/{id}/data fixture in plugins/everything",
-	"tools-call-sampling":           "no test_sampling fixture in plugins/everything",
-	"tools-call-elicitation":        "no test_elicitation fixture in plugins/everything",
-	"elicitation-sep1034-defaults":  "no test_elicitation_sep1034_defaults fixture in plugins/everything",
-	"elicitation-sep1330-enums":     "no test_elicitation_sep1330_enums fixture in plugins/everything",
 }
 
 // notImplemented are the scenarios that a --requirements run runs but does

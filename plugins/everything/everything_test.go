@@ -6,14 +6,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/toolgate/toolgate/sdk"
 	toolgatev1 "github.com/toolgate/toolgate/sdk/proto/toolgate/v1"
 	"github.com/toolgate/toolgate/sdk/sdktest"
 )
 
 func start(t *testing.T) *sdktest.Client {
 	t.Helper()
-	return sdktest.Start(t, &sdk.Plugin{Tools: tools()}, nil)
+	return sdktest.Start(t, plugin(&watched{}), nil)
 }
 
 // call calls a tool without arguments and fails the test on a contract error.

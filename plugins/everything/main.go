@@ -1,35 +1,62 @@
 // Command everything is the Toolgate plugin that exercises every feature the
 // plugin contract carries: each content type, log and progress events, tool
-// errors, JSON Schema 2020-12 input schemas. Its tools carry the names the
-// official MCP conformance suite calls, so the suite can run against a host
-// that loads it; the README documents each one as an example for plugin
-// authors.
+// errors, JSON Schema 2020-12 input schemas, prompts, resources and their
+// templates, completions, resource updates, tools and prompts that ask the
+// client for input, and lists that change while it runs. Its tools, prompts
+// and resources carry the names the official MCP conformance suite calls, so
+// the suite can run against a host that loads it; the README documents each
+// one as an example for plugin authors.
 //
-// The default mcp.toml does not load it: its tools are fixtures, of no use
-// to a model.
+// The default mcp.toml does not load it: what it offers are fixtures, of no
+// use to a model.
 package main
 
-import "github.com/toolgate/toolgate/sdk"
+import (
+	"context"
 
-func main() { sdk.Serve(newPlugin()) }
+	"github.com/toolgate/toolgate/sdk"
+)
 
-// newPlugin is the plugin with every tool and prompt, wired to change its
-// own lists (see changes.go).
-func newPlugin() *sdk.Plugin {
-	p := &sdk.Plugin{Prompts: inputPrompts()}
+func main() {
+	w := &watched{}
+	p := plugin(w)
+	// The plugin process lives until the host stops it, and so does the
+	// watched resource's timer.
+	go w.keepChanging(context.Background(), p, watchedEvery)
+	sdk.Serve(p)
+}
+
+// scope is the OAuth scope the plugin suggests for everything it offers.
+const scope = "tools:everything"
+
+// plugin is everything the plugin offers, one file per concern, with w as
+// its watched resource, wired to change its own lists (see changes.go).
+func plugin(w *watched) *sdk.Plugin {
+	p := &sdk.Plugin{
+		Prompts:           append(prompts(), inputPrompts()...),
+		Resources:         append(resources(), w.resource()),
+		ResourceTemplates: templates(),
+	}
 	c := &changer{plugin: p}
 	p.Tools = tools(c.triggers())
+	for i := range p.Prompts {
+		p.Prompts[i].Scopes = []string{scope}
+	}
+	for i := range p.Resources {
+		p.Resources[i].Scopes = []string{scope}
+	}
+	for i := range p.ResourceTemplates {
+		p.ResourceTemplates[i].Scopes = []string{scope}
+	}
 	c.tools, c.prompts = p.Tools, p.Prompts
 	return p
 }
 
-// scope is the OAuth scope the plugin suggests for all its tools.
-const scope = "tools:everything"
-
 // tools are every tool of the plugin, one file per concern, and the
 // extra ones given.
 func tools(extra ...[]sdk.Tool) []sdk.Tool {
-	all := concat(append([][]sdk.Tool{contentTools(), eventTools(), errorTools(), schemaTools(), inputTools()}, extra...)...)
+	all := concat(append([][]sdk.Tool{contentTools(), eventTools(), errorTools(), schemaTools(),
+		samplingTools(), elicitationTools(), inputTools()}, extra...)...)
 	for i := range all {
 		all[i].Scopes = []string{scope}
 	}
