@@ -96,12 +96,18 @@ func tokenProxy(t *testing.T, addr, token string) string {
 			r.Out.Header.Set("Authorization", "Bearer "+token)
 		},
 		FlushInterval: -1,
+		// A fresh connection for every request, on both sides: a keep-alive
+		// connection that one side closes as the other reuses it fails the
+		// runner's request ("terminated"), a race of the proxy's, not the
+		// host's.
+		Transport: &http.Transport{DisableKeepAlives: true},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: rp, ReadHeaderTimeout: 5 * time.Second}
+	srv.SetKeepAlivesEnabled(false)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return "http://" + ln.Addr().String()
