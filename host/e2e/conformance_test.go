@@ -465,7 +465,6 @@ var notImplemented = map[string]string{
 	"tasks-dispatch-and-envelope":          tasksExtension,
 	"tasks-required-task-error":            tasksExtension,
 	"tasks-mrtr-composition":               tasksExtension,
-	"http-custom-header-server-validation": "custom Mcp-Param-* headers (SEP-2243, pending in the suite): no tool declares x-mcp-header and the host does not validate them",
 }
 
 const tasksExtension = "the tasks extension (io.modelcontextprotocol/tasks, SEP-2663), an optional extension, is not implemented: " +

@@ -56,5 +56,30 @@ func schemaTools() []sdk.Tool {
 			}
 			return sdk.TextResult("Received arguments: " + args), nil
 		},
+	}, {
+		Name: "test_header_param",
+		Description: "Tool whose region argument is mirrored into the Mcp-Param-Region header (x-mcp-header); " +
+			"the host refuses a 2026-07-28 call whose header and body disagree",
+		InputSchema: regionSchema,
+		Annotations: readOnly,
+		Handler: func(_ context.Context, call *sdk.Call) (*sdk.Result, error) {
+			var in struct {
+				Region string `json:"region"`
+			}
+			if err := call.Decode(&in); err != nil {
+				return nil, err
+			}
+			return sdk.TextResult("Region: " + in.Region), nil
+		},
 	}}
 }
+
+// regionSchema marks region with x-mcp-header: 2026-07-28 clients send its
+// value in the Mcp-Param-Region header too, so that a proxy can route on it
+// without reading the body.
+var regionSchema = json.RawMessage(`{
+  "type": "object",
+  "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+  "required": ["region"],
+  "additionalProperties": false
+}`)
