@@ -448,23 +448,22 @@ func expectedFailure(run, scenario string) (string, bool) {
 // pass yet, keyed by scenario (in every run) or by "run: scenario", each
 // with what it is waiting for. An entry goes as soon as its scenario
 // passes. A scenario a run does not score belongs in notImplemented.
-var expectedConformanceFailures = map[string]string{
-}
+var expectedConformanceFailures = map[string]string{}
 
 // notImplemented are the scenarios that a --requirements run runs but does
 // not score and that fail because Toolgate does not implement what they
 // test, each with what that is. The test logs each as NOT IMPLEMENTED on
 // every run; one that passes fails the test until it is taken off.
 var notImplemented = map[string]string{
-	"tasks-lifecycle":                      tasksExtension,
-	"tasks-capability-negotiation":         tasksExtension,
-	"tasks-wire-fields":                    tasksExtension,
-	"tasks-request-state-removal":          tasksExtension,
-	"tasks-mrtr-input":                     tasksExtension,
-	"tasks-request-headers":                tasksExtension,
-	"tasks-dispatch-and-envelope":          tasksExtension,
-	"tasks-required-task-error":            tasksExtension,
-	"tasks-mrtr-composition":               tasksExtension,
+	"tasks-lifecycle":              tasksExtension,
+	"tasks-capability-negotiation": tasksExtension,
+	"tasks-wire-fields":            tasksExtension,
+	"tasks-request-state-removal":  tasksExtension,
+	"tasks-mrtr-input":             tasksExtension,
+	"tasks-request-headers":        tasksExtension,
+	"tasks-dispatch-and-envelope":  tasksExtension,
+	"tasks-required-task-error":    tasksExtension,
+	"tasks-mrtr-composition":       tasksExtension,
 }
 
 const tasksExtension = "the tasks extension (io.modelcontextprotocol/tasks, SEP-2663), an optional extension, is not implemented: " +
