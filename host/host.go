@@ -1,14 +1,16 @@
 // Package host is the Toolgate host process: it starts the plugins that
-// mcp.toml lists, builds the tool catalog and serves MCP over Streamable
-// HTTP.
+// mcp.toml lists, builds the catalog of what they offer and serves MCP over
+// Streamable HTTP; it reloads the config and upgrades plugins while serving
+// (reload.go, watch.go, offer.go).
 //
 // A request's path through the host:
 //
-//	HTTP ─► transport (Host/Origin guard, body limit, era, session, headers)
+//	HTTP ─► transport (Host/Origin guard, body limit, era, session, headers; JSON or SSE)
 //	     ─► auth (bearer token ─► verify; 401 / 403 challenges)
-//	     ─► dispatch (method table: initialize, server/discover, ping, tools/list, tools/call)
-//	     ─► registry (tool name ─► plugin, scopes, timeout, schemas; arguments validated)
-//	     ─► pluginhost (gRPC stream to the plugin subprocess) ─► plugin (sdk)
+//	     ─► dispatch (method table: lifecycle, tools, prompts, resources, completion;
+//	                  rounds of input from the client)
+//	     ─► registry (name or URI ─► plugin, scopes, timeout, schemas; arguments validated)
+//	     ─► pluginhost (gRPC to the supervised plugin subprocess) ─► plugin (sdk)
 //
 // Each step lives in its own package below host/.
 package host
