@@ -99,12 +99,15 @@ func (s *Supervised) Complete(ctx context.Context, req *toolgatev1.CompleteReque
 	return p.Complete(ctx, req)
 }
 
-// watchRetry is the pause before a broken update stream is opened again.
+// watchRetry is the pause before a broken plugin stream is opened again.
 const watchRetry = time.Second
 
-// watchUpdates follows the update stream of process p until it ends or
-// supervision stops. It runs for every process that offers resources.
-func (s *Supervised) watchUpdates(p *Plugin) {
+// follow keeps one of process p's server streams open (what names it in
+// logs; open reads it until it breaks) until the process ends or
+// supervision stops, reopening it after a pause when it breaks. A plugin
+// that does not implement the stream is left alone: it was built before
+// the stream existed.
+func (s *Supervised) follow(p *Plugin, what string, open func(context.Context, *Plugin) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -115,21 +118,25 @@ func (s *Supervised) watchUpdates(p *Plugin) {
 		cancel()
 	}()
 	for ctx.Err() == nil {
-		err := s.followUpdates(ctx, p)
+		err := open(ctx, p)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case status.Code(err) == codes.Unimplemented:
-			s.log.Debug("plugin does not report resource updates")
+			s.log.Debug("plugin does not implement the " + what + " stream")
 			return
 		}
-		s.log.Warn("resource update stream ended; opening it again", "error", err, "in", watchRetry)
+		s.log.Warn(what+" stream ended; opening it again", "error", err, "in", watchRetry)
 		select {
 		case <-ctx.Done():
 		case <-time.After(watchRetry):
 		}
 	}
 }
+
+// watchUpdates follows the resource update stream of process p. It runs
+// for every process that offers resources.
+func (s *Supervised) watchUpdates(p *Plugin) { s.follow(p, "resource update", s.followUpdates) }
 
 func (s *Supervised) followUpdates(ctx context.Context, p *Plugin) error {
 	stream, err := p.rpc.WatchResources(ctx, &toolgatev1.WatchResourcesRequest{})

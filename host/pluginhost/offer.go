@@ -2,10 +2,7 @@ package pluginhost
 
 import (
 	"context"
-	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/toolgate/toolgate/sdk"
@@ -51,35 +48,9 @@ func (s *Supervised) offerChanged(offer *toolgatev1.InitResponse) {
 		"resources", len(offer.GetResources()), "resource_templates", len(offer.GetResourceTemplates()))
 }
 
-// watchOffer follows the offer changes of process p until it ends or
-// supervision stops. A plugin built before WatchOffer never changes its
-// offer.
-func (s *Supervised) watchOffer(p *Plugin) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-p.Exited():
-		case <-s.stop:
-		}
-		cancel()
-	}()
-	for ctx.Err() == nil {
-		err := s.followOffer(ctx, p)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case status.Code(err) == codes.Unimplemented:
-			s.log.Debug("plugin does not announce offer changes")
-			return
-		}
-		s.log.Warn("offer change stream ended; opening it again", "error", err, "in", watchRetry)
-		select {
-		case <-ctx.Done():
-		case <-time.After(watchRetry):
-		}
-	}
-}
+// watchOffer follows the offer changes of process p. A plugin built before
+// WatchOffer never changes its offer.
+func (s *Supervised) watchOffer(p *Plugin) { s.follow(p, "offer change", s.followOffer) }
 
 func (s *Supervised) followOffer(ctx context.Context, p *Plugin) error {
 	stream, err := p.rpc.WatchOffer(ctx, &toolgatev1.WatchOfferRequest{})
