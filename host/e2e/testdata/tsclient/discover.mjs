@@ -8,21 +8,15 @@
 // JSON.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { args, describeError, print, recordingFetch } from './record.mjs';
+import { MemoryProvider, args, describeError, print, recordingFetch } from './record.mjs';
 
 const [url] = args('discover.mjs URL', 1);
 
-// MemoryProvider keeps everything in memory and never opens a browser.
-class MemoryProvider {
+// DiscoveryProvider never opens a browser: it only records where the SDK
+// would send the user.
+class DiscoveryProvider extends MemoryProvider {
   constructor() {
-    this.client = undefined;
-    this.saved = undefined;
-    this.verifier = undefined;
-    this.redirectedTo = [];
-    this.discovery = undefined;
-  }
-  get redirectUrl() {
-    return 'http://127.0.0.1:1/callback';
+    super('http://127.0.0.1:1/callback');
   }
   get clientMetadata() {
     return {
@@ -33,40 +27,10 @@ class MemoryProvider {
       token_endpoint_auth_method: 'none',
     };
   }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(authorizationUrl) {
-    this.redirectedTo.push(authorizationUrl.href);
-  }
-  saveCodeVerifier(verifier) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    if (this.verifier === undefined) {
-      throw new Error('no code verifier saved');
-    }
-    return this.verifier;
-  }
-  saveDiscoveryState(state) {
-    this.discovery = state;
-  }
-  discoveryState() {
-    return this.discovery;
-  }
 }
 
 const rec = recordingFetch();
-const provider = new MemoryProvider();
+const provider = new DiscoveryProvider();
 const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider, fetch: rec.fetch });
 const client = new Client({ name: 'toolgate-e2e-ts', version: '1.0.0' });
 const out = { requests: rec.requests };
@@ -76,7 +40,7 @@ try {
 } catch (err) {
   out.error = describeError(err);
 }
-out.redirectedTo = provider.redirectedTo;
+out.redirectedTo = provider.pending.map((u) => u.href);
 out.registeredClient = provider.client !== undefined;
 out.gotTokens = provider.saved !== undefined;
 await client.close().catch(() => {});

@@ -20,7 +20,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { callbackServer, consent } from './consent.mjs';
-import { describeError, print, recordingFetch } from './record.mjs';
+import { MemoryProvider, describeError, print, recordingFetch } from './record.mjs';
 
 const argv = process.argv.slice(2);
 if (argv.length !== 4 && argv.length !== 5) {
@@ -29,24 +29,16 @@ if (argv.length !== 4 && argv.length !== 5) {
 }
 const [url, username, password, firstGrant, clientMetadataUrl] = argv;
 
-// Provider keeps the client's state in memory and records where the SDK
-// sends the user instead of opening a browser.
-class Provider {
+// Provider records the states it made and the tokens it received, and
+// keeps no refresh token (see above).
+class Provider extends MemoryProvider {
   constructor(redirectUrl) {
-    this.redirect = redirectUrl;
-    this.client = undefined;
-    this.saved = undefined;
-    this.verifier = undefined;
-    this.discovery = undefined;
-    this.pending = [];
+    super(redirectUrl);
     this.states = [];
     this.received = [];
     if (clientMetadataUrl !== undefined) {
       this.clientMetadataUrl = clientMetadataUrl;
     }
-  }
-  get redirectUrl() {
-    return this.redirect;
   }
   get clientMetadata() {
     return {
@@ -62,38 +54,11 @@ class Provider {
     this.states.push(s);
     return s;
   }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
   saveTokens(tokens) {
     const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString());
     this.received.push({ scope: tokens.scope ?? null, tokenType: tokens.token_type, hadRefreshToken: tokens.refresh_token !== undefined, claims });
     const { refresh_token: _, ...kept } = tokens;
     this.saved = kept;
-  }
-  redirectToAuthorization(authorizationUrl) {
-    this.pending.push(authorizationUrl);
-  }
-  saveCodeVerifier(verifier) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    if (this.verifier === undefined) {
-      throw new Error('no code verifier saved');
-    }
-    return this.verifier;
-  }
-  saveDiscoveryState(state) {
-    this.discovery = state;
-  }
-  discoveryState() {
-    return this.discovery;
   }
 }
 

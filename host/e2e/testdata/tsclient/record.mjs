@@ -78,3 +78,51 @@ export function args(usage, count) {
   }
   return a;
 }
+
+// MemoryProvider is an OAuthClientProvider that keeps the client's state in
+// memory and, instead of opening a browser, records the authorization URLs
+// the SDK sends the user to (pending). Scripts extend it with their client
+// metadata and what else they record.
+export class MemoryProvider {
+  constructor(redirectUrl) {
+    this.redirect = redirectUrl;
+    this.client = undefined;
+    this.saved = undefined;
+    this.verifier = undefined;
+    this.discovery = undefined;
+    this.pending = [];
+  }
+  get redirectUrl() {
+    return this.redirect;
+  }
+  clientInformation() {
+    return this.client;
+  }
+  saveClientInformation(info) {
+    this.client = info;
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(authorizationUrl) {
+    this.pending.push(authorizationUrl);
+  }
+  saveCodeVerifier(verifier) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    if (this.verifier === undefined) {
+      throw new Error('no code verifier saved');
+    }
+    return this.verifier;
+  }
+  saveDiscoveryState(state) {
+    this.discovery = state;
+  }
+  discoveryState() {
+    return this.discovery;
+  }
+}
