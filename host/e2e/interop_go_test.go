@@ -6,9 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,21 +186,7 @@ func TestInteropGoClient(t *testing.T) {
 			// in 2026-07-28 too, and takes an error status for a broken
 			// connection: the session must go on working.
 			t.Run("cancel", func(t *testing.T) {
-				mark := "go-cancel-" + version
-				callCtx, cancelCall := context.WithCancel(ctx)
-				errc := make(chan error, 1)
-				go func() {
-					_, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: "slow", Arguments: map[string]any{"seconds": 60, "mark": mark}})
-					errc <- err
-				}()
-				waitFile(t, filepath.Join(marks, mark+".started"), 10*time.Second)
-				cancelCall()
-				if got := waitFile(t, filepath.Join(marks, mark), 10*time.Second); !strings.Contains(got, "canceled") {
-					t.Errorf("got marker %q, want the plugin's context cancelled", got)
-				}
-				if err := <-errc; err == nil {
-					t.Errorf("the cancelled call returned no error")
-				}
+				cancelSlowCall(t, ctx, cs, marks, "go-cancel-"+version)
 				// Let the SDK's notifications/cancelled go out first.
 				time.Sleep(200 * time.Millisecond)
 				if _, err := cs.ListPrompts(ctx, nil); err != nil {

@@ -576,21 +576,29 @@ func TestSDKClientStreaming(t *testing.T) {
 				}
 			}
 
-			mark := "sdk-cancel-" + version
-			callCtx, cancelCall := context.WithCancel(ctx)
-			errc := make(chan error, 1)
-			go func() {
-				_, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: "slow", Arguments: map[string]any{"seconds": 60, "mark": mark}})
-				errc <- err
-			}()
-			waitFile(t, filepath.Join(marks, mark+".started"), 10*time.Second)
-			cancelCall()
-			if got := waitFile(t, filepath.Join(marks, mark), 10*time.Second); !strings.Contains(got, "canceled") {
-				t.Errorf("got marker %q, want the plugin's context cancelled", got)
-			}
-			if err := <-errc; err == nil {
-				t.Errorf("the cancelled call returned no error")
-			}
+			cancelSlowCall(t, ctx, cs, marks, "sdk-cancel-"+version)
 		})
+	}
+}
+
+// cancelSlowCall starts the probe's slow tool through the Go SDK client,
+// cancels the call once the plugin runs it, and checks that the plugin saw
+// its context cancelled (the marker file named mark in marks) and that the
+// call ended in an error.
+func cancelSlowCall(t *testing.T, ctx context.Context, cs *mcp.ClientSession, marks, mark string) {
+	t.Helper()
+	callCtx, cancelCall := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: "slow", Arguments: map[string]any{"seconds": 60, "mark": mark}})
+		errc <- err
+	}()
+	waitFile(t, filepath.Join(marks, mark+".started"), 10*time.Second)
+	cancelCall()
+	if got := waitFile(t, filepath.Join(marks, mark), 10*time.Second); !strings.Contains(got, "canceled") {
+		t.Errorf("got marker %q, want the plugin's context cancelled", got)
+	}
+	if err := <-errc; err == nil {
+		t.Errorf("the cancelled call returned no error")
 	}
 }
