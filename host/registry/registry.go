@@ -119,6 +119,9 @@ func newTool(cfg *config.Config, src Source, def *toolgatev1.Tool) (*Tool, error
 	if !isObjectSchema(def.GetInputSchema()) {
 		return nil, fmt.Errorf(`inputSchema must be a JSON Schema object with "type": "object"`)
 	}
+	if err := checkHeaderParams(def.GetInputSchema()); err != nil {
+		return nil, err
+	}
 	t := &Tool{Name: def.GetName(), Plugin: src.Plugin, Backend: src.Backend}
 	var err error
 	if t.input, err = compileSchema(t.Name+"/input", def.GetInputSchema()); err != nil {

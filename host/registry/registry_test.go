@@ -76,6 +76,8 @@ func TestNewRefuses(t *testing.T) {
 			`"type": "object"`},
 		{"remote ref", []Source{{Plugin: "p", Tools: []*toolgatev1.Tool{{Name: "x", InputSchema: []byte(`{"type":"object","$ref":"https://example.com/s.json"}`)}}}}, nil,
 			"only references within the schema"},
+		{"bad x-mcp-header", []Source{{Plugin: "p", Tools: []*toolgatev1.Tool{{Name: "x", InputSchema: []byte(`{"type":"object","properties":{"s":{"type":"number","x-mcp-header":"Score"}}}`)}}}}, nil,
+			`plugin p: tool "x": inputSchema /properties/s: x-mcp-header "Score" needs a property of type string, integer or boolean`},
 		{"unknown tool in config", []Source{{Plugin: "p", Tools: []*toolgatev1.Tool{tool("x")}}}, map[string]config.Tool{"y": {}},
 			"tools.y: no plugin offers a tool named"},
 	}
