@@ -30,7 +30,7 @@ func TestCheckHeaderParams(t *testing.T) {
 		{"on the root", `{"type":"object","x-mcp-header":"Root"}`, "through properties alone"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkHeaderParams([]byte(tt.schema))
+			_, err := headerParams([]byte(tt.schema))
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Errorf("got %v, want no error", err)
@@ -38,5 +38,22 @@ func TestCheckHeaderParams(t *testing.T) {
 				t.Errorf("got %v, want an error saying %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestHeaderParamsFound(t *testing.T) {
+	got, err := headerParams([]byte(`{"type":"object","properties":{
+		"a":{"type":"string","x-mcp-header":"A"},
+		"q":{"type":"string"},
+		"o":{"type":"object","properties":{"b":{"type":"boolean","x-mcp-header":"B"}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]string{}
+	for _, p := range got {
+		found[p.Name] = strings.Join(p.Path, ".") + ":" + p.Type
+	}
+	if want := map[string]string{"A": "a:string", "B": "o.b:boolean"}; len(found) != 2 || found["A"] != want["A"] || found["B"] != want["B"] {
+		t.Errorf("got %v, want %v", found, want)
 	}
 }

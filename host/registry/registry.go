@@ -60,7 +60,9 @@ type Tool struct {
 	Limit *limit.Limiter
 	// Definition is the MCP Tool object, encoded once for every tools/list.
 	Definition json.RawMessage
-	Backend    Backend
+	// HeaderParams are the arguments mirrored into Mcp-Param-* headers.
+	HeaderParams []HeaderParam
+	Backend      Backend
 	// marked are the definitions for tools_list = "mark": [not callable, callable].
 	marked [2]json.RawMessage
 
@@ -119,11 +121,11 @@ func newTool(cfg *config.Config, src Source, def *toolgatev1.Tool) (*Tool, error
 	if !isObjectSchema(def.GetInputSchema()) {
 		return nil, fmt.Errorf(`inputSchema must be a JSON Schema object with "type": "object"`)
 	}
-	if err := checkHeaderParams(def.GetInputSchema()); err != nil {
+	headers, err := headerParams(def.GetInputSchema())
+	if err != nil {
 		return nil, err
 	}
-	t := &Tool{Name: def.GetName(), Plugin: src.Plugin, Backend: src.Backend}
-	var err error
+	t := &Tool{Name: def.GetName(), Plugin: src.Plugin, Backend: src.Backend, HeaderParams: headers}
 	if t.input, err = compileSchema(t.Name+"/input", def.GetInputSchema()); err != nil {
 		return nil, fmt.Errorf("inputSchema: %w", err)
 	}

@@ -427,23 +427,6 @@ func TestEventLogIsBounded(t *testing.T) {
 	}
 }
 
-func TestHeaderParams(t *testing.T) {
-	def := json.RawMessage(`{"inputSchema":{"type":"object","properties":{
-		"a":{"type":"string","x-mcp-header":"A"},
-		"n":{"type":"number","x-mcp-header":"N"},
-		"o":{"type":"object","properties":{"b":{"type":"boolean","x-mcp-header":"B"}}},
-		"l":{"type":"array","items":{"type":"string","x-mcp-header":"L"}},
-		"c":{"oneOf":[{"type":"string","x-mcp-header":"C"}]}}}}`)
-	got := map[string]string{}
-	for _, p := range headerParams(def) {
-		got[p.name] = strings.Join(p.path, ".") + ":" + p.typ
-	}
-	want := map[string]string{"A": "a:string", "B": "o.b:boolean"}
-	if len(got) != len(want) || got["A"] != want["A"] || got["B"] != want["B"] {
-		t.Errorf("got %v, want %v (number, array items and oneOf are not honoured)", got, want)
-	}
-}
-
 // TestListeningSessionIsNotIdle checks that expiry spares a session whose
 // GET stream is open, and ends it (closing the stream) once it is not.
 func TestListeningSessionIsNotIdle(t *testing.T) {

@@ -67,7 +67,6 @@ type Handler struct {
 	guard     *guard
 	sessions  *sessions
 	listeners *listeners
-	params    paramCache
 	log       *slog.Logger
 	keepAlive time.Duration
 	// streamsOpen counts the SSE streams open, by kind.
